@@ -1,0 +1,86 @@
+// The spool contract: what the SMTP server (and later the HTTP API and the outbound
+// engine) rely on. A message is durable once commit() resolves.
+
+export type DsnNotify = "NEVER" | "SUCCESS" | "FAILURE" | "DELAY";
+
+export interface Recipient {
+  /** the address as given in RCPT TO (without angle brackets) */
+  address: string;
+  /** RFC 3461 ORCPT, as given (addr-type;xtext) */
+  orcpt?: string;
+  /** RFC 3461 NOTIFY */
+  notify?: DsnNotify[];
+}
+
+export interface ClientInfo {
+  address: string;
+  port: number;
+  helo: string;
+  /** listener name: "smtp" | "submission" | "submissions" | "http" ... */
+  listener: string;
+  tls?: { protocol: string; cipher: string };
+}
+
+export interface Envelope {
+  /** "" for the null reverse-path <> */
+  mailFrom: string;
+  rcptTo: Recipient[];
+  /** RFC 3461 RET and ENVID */
+  dsn?: { ret?: "FULL" | "HDRS"; envid?: string };
+  /** RFC 6152 / RFC 3030 BODY= */
+  body?: "7BIT" | "8BITMIME" | "BINARYMIME";
+  smtputf8?: boolean;
+  /** authenticated identity (SMTP AUTH or API key), when any */
+  auth?: string;
+  client: ClientInfo;
+  /** ms since epoch, when the transaction started */
+  receivedAt: number;
+}
+
+export interface QueuedMessage {
+  id: string;
+  envelope: Envelope;
+  /** body size in bytes as stored */
+  size: number;
+  /** ms since epoch, when commit became durable */
+  committedAt: number;
+  /** free-form per-message state owned by the outbound engine (attempts, status) */
+  state?: Record<string, unknown>;
+}
+
+/** Raised for any spool I/O failure; the SMTP layer turns it into 452 4.3.1. */
+export class SpoolError extends Error {
+  override name = "SpoolError";
+}
+
+export interface SpoolWriter {
+  readonly id: string;
+  /** body bytes so far */
+  readonly size: number;
+  /**
+   * Append body bytes. The bytes are copied (or written) before returning, so the
+   * caller may reuse the buffer. Never throws: a failure is remembered and
+   * reported by commit().
+   */
+  write(chunk: Uint8Array): void;
+  /** Make body + envelope durable. Rejects with SpoolError on any I/O failure. */
+  commit(envelope: Envelope): Promise<QueuedMessage>;
+  /** Forget this message; its bytes are never delivered. */
+  abort(): void;
+}
+
+export interface Spool {
+  /** Scan what is on disk and rebuild the in-memory queue. */
+  open(): Promise<void>;
+  begin(): SpoolWriter;
+  list(): QueuedMessage[];
+  get(id: string): QueuedMessage | undefined;
+  /** Stream a committed body back (never loads it whole). */
+  readBody(id: string): AsyncIterable<Uint8Array>;
+  /** Durably record new per-message state (outbound attempts etc). */
+  update(id: string, state: Record<string, unknown>): Promise<void>;
+  /** Durably remove a message (every recipient has a final status). */
+  remove(id: string): Promise<void>;
+  /** Flush and close files; pending commits complete first. */
+  close(): Promise<void>;
+}
