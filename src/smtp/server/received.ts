@@ -1,0 +1,44 @@
+// The Received trace header (RFC 5321 §4.4) with RFC 3848 protocol names
+// and RFC 6531 §4.3 UTF8 variants.
+
+import type { ClientInfo } from "../../spool/types.ts";
+
+export function protocolName(esmtp: boolean, tls: boolean, auth: boolean, utf8: boolean): string {
+  if (!esmtp) return "SMTP";
+  const suffix = (tls ? "S" : "") + (auth ? "A" : "");
+  return (utf8 ? "UTF8SMTP" : "ESMTP") + suffix;
+}
+
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const p2 = (n: number) => (n < 10 ? "0" : "") + n;
+
+/** RFC 5322 §3.3 date-time in UTC. */
+export function rfc5322Date(ms: number): string {
+  const d = new Date(ms);
+  return `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ` +
+    `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`;
+}
+
+export interface ReceivedInfo {
+  client: ClientInfo;
+  hostname: string;
+  id: string;
+  protocol: string;
+  auth?: string;
+  /** the single recipient, when there is exactly one (RFC 5321 §4.4 "for") */
+  for?: string;
+  time: number;
+}
+
+const safe = (s: string) => s.replace(/[\r\n()\\]/g, "?");
+
+export function receivedHeader(r: ReceivedInfo): string {
+  const ip = r.client.address.includes(":") ? `IPv6:${r.client.address}` : r.client.address;
+  let h = `Received: from ${safe(r.client.helo) || "unknown"} ([${ip}])\r\n` +
+    `\tby ${r.hostname} (Tern) with ${r.protocol} id ${r.id}`;
+  if (r.client.tls) h += `\r\n\t(using ${r.client.tls.protocol} with cipher ${safe(r.client.tls.cipher)})`;
+  if (r.auth) h += `\r\n\t(authenticated as ${safe(r.auth)})`;
+  if (r.for) h += `\r\n\tfor <${safe(r.for)}>`;
+  return `${h};\r\n\t${rfc5322Date(r.time)}\r\n`;
+}
