@@ -1,0 +1,46 @@
+// Runtime detection and the default network layer for the current runtime.
+// bun-net.ts never touches `Bun` at import time, so importing it on Deno is safe.
+import { bunTransport } from "./bun-net.ts";
+import { nodeDialer, nodeTransport } from "./node-net.ts";
+import type { Dialer, Transport } from "./types.ts";
+
+export type { Conn, ConnHandler, Dialer, Listener, TlsOptions, Transport } from "./types.ts";
+export { bunTransport } from "./bun-net.ts";
+export { nodeDialer, nodeTransport } from "./node-net.ts";
+
+export function runtimeName(): "bun" | "deno" | "node" {
+  // deno-lint-ignore no-explicit-any
+  const g = globalThis as any;
+  if (typeof g.Bun !== "undefined") return "bun";
+  if (typeof g.Deno !== "undefined") return "deno";
+  return "node";
+}
+
+function envTransport(): string | undefined {
+  try {
+    return globalThis.process?.env?.TERN_TRANSPORT || undefined;
+  } catch {
+    return undefined; // Deno without --allow-env
+  }
+}
+
+/** Transports usable on this runtime (Bun: bun and node; elsewhere: node). */
+export function allTransports(): Transport[] {
+  return runtimeName() === "bun" ? [bunTransport, nodeTransport] : [nodeTransport];
+}
+
+/** Bun → bunTransport, else nodeTransport; env TERN_TRANSPORT=node|bun overrides. */
+export function defaultTransport(): Transport {
+  const want = envTransport();
+  if (want) {
+    const t = allTransports().find((t) => t.name === want);
+    if (!t) throw new Error(`TERN_TRANSPORT=${want} is not available on ${runtimeName()}`);
+    return t;
+  }
+  return runtimeName() === "bun" ? bunTransport : nodeTransport;
+}
+
+/** The outbound dialer: node:net/node:tls on every runtime. */
+export function defaultDialer(): Dialer {
+  return nodeDialer;
+}
