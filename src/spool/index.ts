@@ -1,0 +1,47 @@
+// Public entry of the spool.
+//
+//   const spool = await openSpool(dataDir);          // <dataDir>/spool/seg-*.log
+//   const w = spool.begin(); w.write(bytes) ...; const msg = await w.commit(envelope);
+//
+// See segment.ts / log.ts / groupcommit.ts / recovery.ts / record.ts for the design.
+
+import { nodeSpoolFs, type SpoolFs } from "../runtime/fs.ts";
+import type { QueuedMessage, Spool } from "./types.ts";
+import { SegmentSpool, type SpoolOptions } from "./spool.ts";
+import { isLive, scanSegments } from "./recovery.ts";
+
+export * from "./types.ts";
+export { newQueueId, isQueueId, queueIdTime } from "./id.ts";
+export { SegmentSpool, type SpoolOptions, DEFAULT_SEGMENT_SIZE, READ_CHUNK } from "./spool.ts";
+export type { SpoolFs } from "../runtime/fs.ts";
+
+/** Open (recover) the spool under `<dataDir>/spool/`. */
+export async function openSpool(dataDir: string, opts: SpoolOptions = {}): Promise<Spool> {
+  const spool = new SegmentSpool(dataDir, opts);
+  await spool.open();
+  return spool;
+}
+
+/**
+ * Read-only listing of the committed, not yet removed messages, sorted by id.
+ * Safe while a server is running on the same spool (a partial tail record is ignored;
+ * segments deleted meanwhile are skipped). Writes nothing.
+ */
+export async function scanSpool(dataDir: string, opts: { fs?: SpoolFs } = {}): Promise<QueuedMessage[]> {
+  const fs = opts.fs ?? nodeSpoolFs;
+  const scan = await scanSegments(fs, `${dataDir.replace(/\/+$/, "")}/spool`, false);
+  const out: QueuedMessage[] = [];
+  for (const m of scan.messages.values()) {
+    if (!isLive(m)) continue;
+    const msg: QueuedMessage = {
+      id: m.id,
+      envelope: m.commit.envelope,
+      size: m.commit.size,
+      committedAt: m.commit.committedAt,
+    };
+    if (m.state !== undefined) msg.state = m.state;
+    out.push(msg);
+  }
+  out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return out;
+}

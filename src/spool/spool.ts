@@ -1,0 +1,348 @@
+// The segment-log spool: `Spool`/`SpoolWriter` on top of SegmentLog (appends),
+// GroupCommit (shared fdatasyncs) and recovery (scan at open).
+//
+// In memory per committed message: the QueuedMessage, its body extents
+// ([segSeq, offset, length] triples) and the segments it references. Bodies stay on
+// disk and are streamed back with positional reads.
+
+import { pack } from "msgpackr";
+import { nodeSpoolFs, type SpoolFs } from "../runtime/fs.ts";
+import { type Envelope, type QueuedMessage, type Spool, SpoolError, type SpoolWriter } from "./types.ts";
+import { newQueueId } from "./id.ts";
+import { T_COMMIT, T_DONE, T_STATE } from "./record.ts";
+import { type Owner, SegmentLog, toSpoolError } from "./log.ts";
+import { dependsOn, GroupCommit } from "./groupcommit.ts";
+import { Segment } from "./segment.ts";
+import { isLive, scanSegments } from "./recovery.ts";
+
+export interface SpoolOptions {
+  /** file-system access (tests wrap it to count syncs or inject failures) */
+  fs?: SpoolFs;
+  /** rotate to a new segment file beyond this size (default 64 MiB) */
+  segmentSize?: number;
+  /** staging buffer size (default 1 MiB) */
+  stagingSize?: number;
+}
+
+export const DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024;
+export const DEFAULT_STAGING_SIZE = 1024 * 1024;
+/** readBody yields buffers of at most this many bytes */
+export const READ_CHUNK = 64 * 1024;
+
+interface Entry extends Owner {
+  msg: QueuedMessage;
+  removing?: Promise<void>;
+}
+
+const W_OPEN = 0;
+const W_COMMITTING = 1;
+const W_DONE = 2;
+
+class Writer implements SpoolWriter, Owner {
+  size = 0;
+  segs: Segment[] = [];
+  ends: number[] = [];
+  extents: number[] = [];
+  failure: SpoolError | null = null;
+  st = W_OPEN;
+
+  constructor(
+    private readonly spool: SegmentSpool,
+    readonly id: string,
+  ) {}
+
+  write(chunk: Uint8Array): void {
+    if (this.st !== W_OPEN) return;
+    const len = chunk.length;
+    this.size += len;
+    if (this.failure !== null || len === 0) return;
+    try {
+      this.spool.log.appendChunk(this, this.id, chunk);
+    } catch (e) {
+      if (this.failure === null) this.failure = toSpoolError(e);
+    }
+  }
+
+  commit(envelope: Envelope): Promise<QueuedMessage> {
+    return this.spool.commitWriter(this, envelope);
+  }
+
+  abort(): void {
+    if (this.st !== W_OPEN) return;
+    this.st = W_DONE;
+    this.spool.dropWriter(this);
+  }
+}
+
+export class SegmentSpool implements Spool {
+  readonly dir: string;
+  readonly fs: SpoolFs;
+  readonly log: SegmentLog;
+  readonly gc: GroupCommit;
+  private readonly entries = new Map<string, Entry>();
+  private readonly writers = new Set<Writer>();
+  private opened = false;
+  private closed = false;
+
+  constructor(dataDir: string, opts: SpoolOptions = {}) {
+    this.dir = `${dataDir.replace(/\/+$/, "")}/spool`;
+    this.fs = opts.fs ?? nodeSpoolFs;
+    this.log = new SegmentLog(this.fs, this.dir, {
+      segmentSize: opts.segmentSize ?? DEFAULT_SEGMENT_SIZE,
+      stagingSize: opts.stagingSize ?? DEFAULT_STAGING_SIZE,
+      onFailure: (seg, limit, err) => this.onFailure(seg, limit, err),
+    });
+    this.gc = new GroupCommit(this.log);
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) return;
+    const fs = this.fs;
+    const set = this.log.set;
+    try {
+      fs.mkdirp(this.dir);
+      const scan = await scanSegments(fs, this.dir, true);
+      this.log.nextSeq = scan.maxSeq + 1;
+      const recovered: Segment[] = [];
+      for (const s of scan.segments) {
+        const seg = new Segment(s.seq, this.dir, s.fd);
+        seg.end = seg.written = seg.synced = s.validEnd;
+        if (s.limit !== undefined) {
+          seg.failed = true;
+          seg.limit = s.limit;
+        }
+        set.add(seg);
+        recovered.push(seg);
+      }
+      for (const m of scan.messages.values()) {
+        const segs = m.segs.map((q) => set.get(q)!);
+        if (m.done) {
+          // the DONE record must outlive the older segments holding this message
+          const doneSeg = set.get(m.doneSeq)!;
+          const others = segs.filter((s) => s !== doneSeg);
+          if (others.length > 0) set.addTombstone(doneSeg, others);
+          continue;
+        }
+        if (!isLive(m)) continue; // never committed, or body incomplete: dropped
+        for (const s of segs) s.refs++;
+        const msg: QueuedMessage = {
+          id: m.id,
+          envelope: m.commit.envelope,
+          size: m.commit.size,
+          committedAt: m.commit.committedAt,
+        };
+        if (m.state !== undefined) msg.state = m.state;
+        this.entries.set(m.id, { msg, segs, ends: segs.map(() => 0), extents: m.extents });
+      }
+      for (const name of scan.staleLimits) {
+        try {
+          fs.unlink(`${this.dir}/${name}`);
+        } catch {
+          // harmless
+        }
+      }
+      const cur = this.log.openSegment();
+      await fs.fsyncDir(this.dir);
+      cur.dirSynced = true;
+      for (const seg of recovered) set.maybeCollect(seg);
+    } catch (e) {
+      throw toSpoolError(e, "cannot open spool");
+    }
+    this.opened = true;
+  }
+
+  begin(): SpoolWriter {
+    if (!this.opened) throw new SpoolError("spool is not open");
+    const w = new Writer(this, newQueueId());
+    if (this.closed) w.failure = new SpoolError("spool is closed");
+    else this.writers.add(w);
+    return w;
+  }
+
+  /** @internal */
+  commitWriter(w: Writer, envelope: Envelope): Promise<QueuedMessage> {
+    if (w.st !== W_OPEN) return Promise.reject(new SpoolError("message already committed or aborted"));
+    w.st = W_COMMITTING;
+    if (this.closed && w.failure === null) w.failure = new SpoolError("spool is closed");
+    if (w.failure !== null) return this.rejectWriter(w, w.failure);
+    const committedAt = Date.now();
+    try {
+      // (w stays in `writers` during the append: a flush failure inside it must reach w)
+      this.log.appendRecord(w, T_COMMIT, w.id, pack({ envelope, size: w.size, committedAt }));
+    } catch (e) {
+      return this.rejectWriter(w, toSpoolError(e));
+    }
+    this.writers.delete(w);
+    if (w.failure !== null) {
+      // The append itself flushed and hit a failure that took earlier body bytes with
+      // it, but the COMMIT record landed in a fresh segment: cancel it on disk too.
+      // (Recovery also drops a commit whose extents do not add up to its size.)
+      try {
+        this.log.appendRecord(w, T_DONE, w.id, new Uint8Array(0));
+      } catch {
+        // recovery's size check still keeps it out
+      }
+      return this.rejectWriter(w, w.failure);
+    }
+    return new Promise((resolve, reject) => {
+      this.gc.add({
+        segs: w.segs,
+        ends: w.ends,
+        ok: () => {
+          w.st = W_DONE;
+          const msg: QueuedMessage = { id: w.id, envelope, size: w.size, committedAt };
+          this.entries.set(w.id, { msg, segs: w.segs, ends: w.ends, extents: w.extents });
+          resolve(msg);
+        },
+        fail: (err) => {
+          w.st = W_DONE;
+          this.releaseOwner(w);
+          reject(err);
+        },
+      });
+    });
+  }
+
+  private rejectWriter(w: Writer, err: SpoolError): Promise<never> {
+    w.st = W_DONE;
+    this.writers.delete(w);
+    this.releaseOwner(w);
+    return Promise.reject(err);
+  }
+
+  /** @internal */
+  dropWriter(w: Writer): void {
+    this.writers.delete(w);
+    this.releaseOwner(w);
+  }
+
+  private releaseOwner(o: Owner): void {
+    const segs = o.segs;
+    o.segs = [];
+    o.ends = [];
+    for (const s of segs) this.log.set.release(s);
+  }
+
+  private onFailure(seg: Segment, limit: number, err: SpoolError): void {
+    this.gc.failAffected(seg, limit, err);
+    for (const w of this.writers) {
+      if (w.failure === null && dependsOn(w.segs, w.ends, seg, limit)) w.failure = err;
+    }
+  }
+
+  list(): QueuedMessage[] {
+    return Array.from(this.entries.values(), (e) => e.msg);
+  }
+
+  get(id: string): QueuedMessage | undefined {
+    return this.entries.get(id)?.msg;
+  }
+
+  /** number of committed messages in memory */
+  get count(): number {
+    return this.entries.size;
+  }
+
+  async *readBody(id: string): AsyncIterable<Uint8Array> {
+    const e = this.entries.get(id);
+    if (e === undefined) throw new SpoolError(`no such message: ${id}`);
+    const set = this.log.set;
+    const pinned = e.segs.slice();
+    for (const s of pinned) s.refs++;
+    try {
+      const ex = e.extents;
+      for (let i = 0; i < ex.length; i += 3) {
+        const seg = set.get(ex[i]!);
+        if (seg === undefined) throw new SpoolError(`spool segment ${ex[i]} is missing`);
+        let pos = ex[i + 1]!;
+        let left = ex[i + 2]!;
+        while (left > 0) {
+          const n = left < READ_CHUNK ? left : READ_CHUNK;
+          const buf = new Uint8Array(n);
+          let got = 0;
+          while (got < n) {
+            let r: number;
+            try {
+              r = await this.fs.read(seg.fd, buf, got, n - got, pos + got);
+            } catch (err) {
+              throw toSpoolError(err, "spool read failed");
+            }
+            if (r <= 0) throw new SpoolError(`spool read failed: short read in ${seg.name}`);
+            got += r;
+          }
+          pos += n;
+          left -= n;
+          yield buf;
+        }
+      }
+    } finally {
+      for (const s of pinned) set.release(s);
+    }
+  }
+
+  update(id: string, state: Record<string, unknown>): Promise<void> {
+    const e = this.entries.get(id);
+    if (e === undefined) return Promise.reject(new SpoolError(`no such message: ${id}`));
+    if (e.removing !== undefined) return Promise.reject(new SpoolError(`message ${id} is being removed`));
+    if (this.closed) return Promise.reject(new SpoolError("spool is closed"));
+    try {
+      this.log.appendRecord(e, T_STATE, id, pack(state));
+    } catch (err) {
+      return Promise.reject(toSpoolError(err));
+    }
+    const seg = this.log.lastSeg!;
+    const end = this.log.lastEnd;
+    return new Promise((resolve, reject) => {
+      this.gc.add({
+        segs: [seg],
+        ends: [end],
+        ok: () => {
+          e.msg.state = state;
+          resolve();
+        },
+        fail: reject,
+      });
+    });
+  }
+
+  remove(id: string): Promise<void> {
+    const e = this.entries.get(id);
+    if (e === undefined) return Promise.resolve();
+    if (e.removing !== undefined) return e.removing;
+    if (this.closed) return Promise.reject(new SpoolError("spool is closed"));
+    try {
+      this.log.appendRecord(e, T_DONE, id, new Uint8Array(0));
+    } catch (err) {
+      return Promise.reject(toSpoolError(err));
+    }
+    const doneSeg = this.log.lastSeg!;
+    const end = this.log.lastEnd;
+    const p = new Promise<void>((resolve, reject) => {
+      this.gc.add({
+        segs: [doneSeg],
+        ends: [end],
+        ok: () => {
+          this.entries.delete(id);
+          const others = e.segs.filter((s) => s !== doneSeg);
+          if (others.length > 0) this.log.set.addTombstone(doneSeg, others);
+          this.releaseOwner(e);
+          resolve();
+        },
+        fail: (err) => {
+          e.removing = undefined;
+          reject(err);
+        },
+      });
+    });
+    e.removing = p;
+    return p;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.opened) return;
+    await this.gc.idle();
+    await this.log.close();
+  }
+}
