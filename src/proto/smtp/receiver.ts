@@ -33,6 +33,7 @@ export class SmtpReceiver {
   private discarding = false; // inside an over-long line, waiting for its CRLF
   private paused = false;
   private held: Uint8Array | null = null; // input not processed while paused (copied)
+  private dropRest = false; // discardBuffered() was called during this feed()
   private discardCr = false; // the discarded over-long line's last byte was CR
   private readonly data = new DataReceiver();
   private readonly onBody: (chunk: Uint8Array) => void;
@@ -66,8 +67,12 @@ export class SmtpReceiver {
     this.paused = true;
   }
 
-  /** Drop everything buffered (RFC 3207 §4.2: nothing pipelined survives STARTTLS). */
+  /**
+   * Drop everything buffered, including the rest of the chunk being processed
+   * (RFC 3207 §4.2: nothing pipelined after STARTTLS survives the upgrade).
+   */
   discardBuffered(): void {
+    this.dropRest = true;
     this.held = null;
     this.partial = null;
     this.discarding = false;
@@ -86,9 +91,10 @@ export class SmtpReceiver {
       return;
     }
     let i = 0;
+    this.dropRest = false;
     while (i < buf.length) {
       if (this.paused) {
-        this.hold(buf, i);
+        if (!this.dropRest) this.hold(buf, i);
         return;
       }
       switch (this.mode.kind) {

@@ -418,7 +418,8 @@ export class SmtpSession {
     this.rx.discardBuffered(); // RFC 3207 §4.2 / CVE-2011-0411: no plaintext command survives the upgrade
     this.host.startTls().then(
       (info) => {
-        this.rx.discardBuffered();
+        // bytes held since startTls() was called are already TLS-era (the adapter
+        // delivers no plaintext after it): they are kept and replayed below
         this.tls = info;
         // RFC 3207 §4.2: forget everything learned before TLS
         this.helo = "";

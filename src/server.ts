@@ -1,0 +1,104 @@
+// Wiring: config → certificate → spool → directory → SMTP listeners.
+
+import type { Config } from "./config/schema.ts";
+import { parseHostPort } from "./config/schema.ts";
+import { cidrContains, parseCidr } from "./core/cidr.ts";
+import { createLogger, type Logger } from "./core/log.ts";
+import { staticDirectory } from "./directory/static.ts";
+import { ensureCertificate } from "./runtime/cert.ts";
+import { defaultTransport } from "./runtime/index.ts";
+import type { Transport } from "./runtime/types.ts";
+import type { ListenerKind, SessionPolicy } from "./smtp/server/policy.ts";
+import { SmtpService } from "./smtp/server/listener.ts";
+import { openSpool } from "./spool/index.ts";
+import type { Spool } from "./spool/types.ts";
+
+export interface RunningServer {
+  /** bound ports by listener name (useful with port 0) */
+  ports: Partial<Record<ListenerKind, number>>;
+  spool: Spool;
+  /** graceful shutdown: stop accepting, finish or 421 transactions, commit, close */
+  close(): Promise<void>;
+}
+
+export interface ServerDeps {
+  transport?: Transport;
+  logger?: Logger;
+}
+
+const LISTENERS: { kind: ListenerKind; implicitTls: boolean; requireAuth: boolean }[] = [
+  { kind: "smtp", implicitTls: false, requireAuth: false },
+  { kind: "submission", implicitTls: false, requireAuth: true }, // RFC 6409 §4.3
+  { kind: "submissions", implicitTls: true, requireAuth: true }, // RFC 8314 §3.3
+];
+
+export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
+  const log = deps.logger ?? createLogger(config.log.level);
+  const transport = deps.transport ?? defaultTransport();
+  const tls = await ensureCertificate(config);
+  const spool = await openSpool(config.dataDir, { segmentSize: config.spool.segmentSize });
+  log.info("spool open", { dataDir: config.dataDir, queued: spool.list().length });
+  const directory = await staticDirectory(config.domains, config.users);
+  const trusted = config.relay.trustedNetworks.map(parseCidr);
+
+  const services: SmtpService[] = [];
+  const ports: RunningServer["ports"] = {};
+  try {
+    for (const l of LISTENERS) {
+      const addr = config.listen[l.kind];
+      if (addr === false) continue;
+      const { host, port } = parseHostPort(addr);
+      const policy: SessionPolicy = {
+        hostname: config.hostname,
+        listener: l.kind,
+        maxMessageSize: config.limits.maxMessageSize,
+        maxRecipients: config.limits.maxRecipients,
+        maxErrors: config.limits.maxErrors,
+        maxAuthFailures: config.limits.maxAuthFailures,
+        maxLineLength: config.limits.maxLineLength,
+        allowInsecureAuth: config.auth.allowInsecure,
+        tlsAvailable: true,
+        requireAuth: l.requireAuth,
+        isLocalDomain: directory.isLocalDomain,
+        localUserExists: directory.userExists,
+        isTrusted: (ip) => trusted.length > 0 && cidrContains(trusted, ip),
+        authenticate: directory.authenticate,
+        authFailureDelayMs: (n) => Math.min(250 * 2 ** (n - 1), 5000),
+      };
+      const svc = new SmtpService({
+        transport, host, port, implicitTls: l.implicitTls, tls, policy,
+        begin: () => spool.begin(),
+        limits: config.limits,
+        timeouts: { commandMs: config.timeouts.command * 1000, dataMs: config.timeouts.data * 1000 },
+        log: (event, fields) => log.debug(event, fields),
+        onCommitted: (id, size) => log.info("queued", { id, size, listener: l.kind }),
+      });
+      await svc.start();
+      services.push(svc);
+      ports[l.kind] = svc.port;
+      log.info("listening", { listener: l.kind, address: `${host}:${svc.port}`, transport: transport.name });
+    }
+  } catch (e) {
+    for (const s of services) await s.stopListening();
+    await spool.close();
+    throw e;
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () => closing ??= shutdown(services, spool, config.timeouts.shutdown * 1000, log);
+  return { ports, spool, close };
+}
+
+async function shutdown(services: SmtpService[], spool: Spool, graceMs: number, log: Logger): Promise<void> {
+  log.info("shutting down", {});
+  await Promise.all(services.map((s) => s.stopListening()));
+  for (const s of services) s.drain(false);
+  const deadline = Date.now() + graceMs;
+  while (services.some((s) => s.connections > 0) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  for (const s of services) s.drain(true);
+  await new Promise((r) => setTimeout(r, 20));
+  await spool.close();
+  log.info("stopped", {});
+}

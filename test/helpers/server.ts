@@ -1,0 +1,44 @@
+// Start a real Tern server in this process on loopback port 0 with a temp dataDir.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { validateConfig } from "../../src/config/load.ts";
+import type { ConfigInput } from "../../src/config/schema.ts";
+import { createLogger } from "../../src/core/log.ts";
+import { type RunningServer, startServer } from "../../src/server.ts";
+import type { Transport } from "../../src/runtime/types.ts";
+
+export const TEST_PASSWORD = "s3cret-pass";
+
+export interface TestServer {
+  server: RunningServer;
+  dir: string;
+  smtp: number;
+  submission: number;
+  submissions: number;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(over: ConfigInput = {}, transport?: Transport, dir?: string): Promise<TestServer> {
+  const dataDir = dir ?? mkdtempSync(join(tmpdir(), "tern-test-"));
+  const config = validateConfig({
+    hostname: "mx.tern.test",
+    dataDir,
+    listen: { smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "127.0.0.1:0", ...over.listen },
+    domains: ["tern.test"],
+    users: [{ address: "alice@tern.test", password: TEST_PASSWORD }],
+    ...over,
+  });
+  const server = await startServer(config, { transport, logger: createLogger("error") });
+  return {
+    server,
+    dir: dataDir,
+    smtp: server.ports.smtp ?? 0,
+    submission: server.ports.submission ?? 0,
+    submissions: server.ports.submissions ?? 0,
+    async stop() {
+      await server.close();
+      if (!dir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
