@@ -1,0 +1,48 @@
+// The mailbox store contract (Maildir++ with a per-folder index). Local delivery
+// writes through it; POP3 and IMAP read through it. Implemented in src/store/.
+
+export interface StoredMessage {
+  uid: number;
+  /** Maildir file name (base name, without the ":2,flags" info part) */
+  key: string;
+  /** size in bytes as stored (CRLF line ends) */
+  size: number;
+  /** IMAP flags, e.g. "\\Seen", "\\Deleted", and keywords */
+  flags: string[];
+  /** ms since epoch */
+  internalDate: number;
+  /** RFC 7162 MODSEQ */
+  modseq: number;
+}
+
+export interface FolderHandle {
+  readonly name: string;
+  readonly uidValidity: number;
+  readonly uidNext: number;
+  readonly highestModseq: number;
+  /** messages sorted by uid; call refresh() first to notice other writers */
+  list(): StoredMessage[];
+  /** re-scan the Maildir (files dropped into new/ or removed by another program) */
+  refresh(): Promise<void>;
+  /** stream the message bytes (never loads them whole) */
+  read(uid: number): AsyncIterable<Uint8Array>;
+  /** set/add/remove flags; returns the updated messages */
+  setFlags(uids: number[], flags: string[], mode: "set" | "add" | "remove"): Promise<StoredMessage[]>;
+  /** remove messages durably */
+  expunge(uids: number[]): Promise<void>;
+  /** add a message (APPEND / delivery); returns its uid */
+  append(body: AsyncIterable<Uint8Array> | Uint8Array, flags?: string[], internalDate?: number): Promise<number>;
+}
+
+export interface UserMailbox {
+  readonly address: string;
+  folders(): Promise<string[]>;
+  folder(name: string): Promise<FolderHandle>;
+}
+
+export interface MailStore {
+  /** the mailbox of a local user (created with INBOX, Sent, Drafts, Junk, Trash on first use) */
+  mailbox(address: string): Promise<UserMailbox>;
+  /** wake IDLE sessions: called after a delivery or change */
+  onChange(fn: (address: string, folder: string) => void): () => void;
+}
