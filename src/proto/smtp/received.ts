@@ -1,7 +1,6 @@
 // The Received trace header (RFC 5321 §4.4) with RFC 3848 protocol names
 // and RFC 6531 §4.3 UTF8 variants.
 
-import type { ClientInfo } from "../../spool/types.ts";
 
 export function protocolName(esmtp: boolean, tls: boolean, auth: boolean, utf8: boolean): string {
   if (!esmtp) return "SMTP";
@@ -21,7 +20,7 @@ export function rfc5322Date(ms: number): string {
 }
 
 export interface ReceivedInfo {
-  client: ClientInfo;
+  client: { address: string; helo: string; tls?: { protocol: string; cipher: string } };
   hostname: string;
   id: string;
   protocol: string;

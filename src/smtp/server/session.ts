@@ -9,7 +9,7 @@ import { type Reply, reply } from "../../proto/smtp/replies.ts";
 import { SASL_MECHANISMS, SaslExchange, type SaslStep } from "../../proto/smtp/sasl.ts";
 import { SpoolError, type ClientInfo, type Envelope, type SpoolWriter } from "../../spool/types.ts";
 import type { SessionPolicy } from "./policy.ts";
-import { protocolName, receivedHeader } from "./received.ts";
+import { protocolName, receivedHeader } from "../../proto/smtp/received.ts";
 import { addRecipient, beginTransaction, type Transaction } from "./transaction.ts";
 
 export interface SessionHost {

@@ -1,0 +1,51 @@
+// Spooling API messages with the same durability as SMTP: 2xx only after fsync.
+// A batch is all or nothing: every message is committed (sharing group-commit
+// fsyncs) or, if any fails, the committed ones are removed again.
+
+import { receivedHeader } from "../proto/smtp/received.ts";
+import type { QueuedMessage, Spool } from "../spool/types.ts";
+import type { Composed } from "./compose.ts";
+
+export interface InjectContext {
+  hostname: string;
+  clientAddress: string;
+  /** API key id, recorded as the auth identity */
+  keyId: string;
+  now: number;
+}
+
+const enc = new TextEncoder();
+
+export async function injectAll(spool: Spool, msgs: Composed[], ctx: InjectContext): Promise<QueuedMessage[]> {
+  const writers = msgs.map((m) => {
+    const w = spool.begin();
+    const header = receivedHeader({
+      client: { address: ctx.clientAddress, helo: "api" },
+      hostname: ctx.hostname,
+      id: w.id,
+      protocol: "HTTP",
+      auth: `apikey:${ctx.keyId}`,
+      for: m.rcptTo.length === 1 ? m.rcptTo[0] : undefined,
+      time: ctx.now,
+    });
+    w.write(enc.encode(header));
+    w.write(m.bytes);
+    return w;
+  });
+  const results = await Promise.allSettled(writers.map((w, i) =>
+    w.commit({
+      mailFrom: msgs[i].mailFrom,
+      rcptTo: msgs[i].rcptTo.map((address) => ({ address })),
+      smtputf8: msgs[i].utf8 || undefined,
+      auth: `apikey:${ctx.keyId}`,
+      client: { address: ctx.clientAddress, port: 0, helo: "api", listener: "http" },
+      receivedAt: ctx.now,
+    })
+  ));
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) {
+    await Promise.allSettled(results.map((r) => (r.status === "fulfilled" ? spool.remove(r.value.id) : undefined)));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return results.map((r) => (r as PromiseFulfilledResult<QueuedMessage>).value);
+}
