@@ -36,8 +36,19 @@ export interface FolderHandle {
 
 export interface UserMailbox {
   readonly address: string;
+  /** "INBOX" first, then the Maildir++ folders ("Sent", "Junk", "Lists.Tern": "." separates levels) */
   folders(): Promise<string[]>;
+  /** an existing folder ("INBOX" in any case is the root); rejects with StoreError when there is none */
   folder(name: string): Promise<FolderHandle>;
+  /** create a folder (no-op when it exists); rejects with StoreError for an invalid name */
+  createFolder(name: string): Promise<FolderHandle>;
+  /** bytes used by all folders (for quota) */
+  usage(): Promise<number>;
+}
+
+/** A bad request to the store (invalid folder name, unknown uid…): the message says what. */
+export class StoreError extends Error {
+  override name = "StoreError";
 }
 
 export interface MailStore {
