@@ -44,6 +44,14 @@ export interface UserMailbox {
   createFolder(name: string): Promise<FolderHandle>;
   /** bytes used by all folders (for quota) */
   usage(): Promise<number>;
+  // Proposed by the IMAP server (optional until the Maildir store implements them):
+  /** remove a folder and its messages (not INBOX); IMAP DELETE */
+  deleteFolder?(name: string): Promise<void>;
+  /** rename a folder and its sub-folders ("A" → "B" moves "A.x" to "B.x"); IMAP RENAME */
+  renameFolder?(from: string, to: string): Promise<void>;
+  /** subscribed folder names; IMAP LSUB (without it every folder counts as subscribed) */
+  subscriptions?(): Promise<string[]>;
+  setSubscribed?(name: string, on: boolean): Promise<void>;
 }
 
 /** A bad request to the store (invalid folder name, unknown uid…): the message says what. */
