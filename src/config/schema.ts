@@ -7,6 +7,7 @@ import { hostname as osHostname } from "node:os";
 import { z } from "zod";
 import { isCidr, isIp } from "../core/cidr.ts";
 import { isPasswordHash } from "../core/password.ts";
+import { dnsConfigSchema, routesConfigSchema, smarthostConfigSchema } from "../dns/config.ts";
 
 function defaultHostname(): string {
   try {
@@ -187,7 +188,13 @@ export const configSchema = z.strictObject(
     relay: section({
       /** clients in these networks may relay without authenticating */
       trustedNetworks: z.array(cidr, { error: "expected a list of CIDRs" }).default([]),
+      /** send all remote mail through this host (bypasses MX lookup; routes still win) */
+      smarthost: smarthostConfigSchema.optional(),
     }),
+    /** name servers, query timeout, cache size for MX/A/AAAA lookups */
+    dns: dnsConfigSchema,
+    /** static routes: "example.com" or "*.example.org" → "host:port" (bypass MX lookup) */
+    routes: routesConfigSchema,
     auth: section({
       /** offer AUTH and accept plaintext passwords without TLS (testing only) */
       allowInsecure: z.boolean({ error: "expected true or false" }).default(false),

@@ -1,6 +1,8 @@
 // Where mail for a domain goes: the contract between resolution (MX lookup, static
 // routes, smarthost) and the outbound relay (pool, SMTP client).
 
+import type { DnsRecord } from "../proto/dns/packet.ts";
+
 export interface MxTarget {
   /** host name (or IP literal) to connect to */
   host: string;
@@ -42,4 +44,37 @@ export interface DestinationResolver {
   resolve(domain: string): Promise<Destination>;
   /** A and AAAA addresses of a host (IPv4 first); [] when none; throws on temporary failure */
   addresses(host: string): Promise<string[]>;
+}
+
+// ---------------------------------------------------------------------------------
+// Resolver internals shared by src/dns/* (additions; the contract above is unchanged).
+
+/** What one (name, type) lookup found. */
+export type LookupResult =
+  | { kind: "records"; records: DnsRecord[] }
+  | { kind: "nodata" } // the name exists, no records of this type (RFC 2308 §2.2)
+  | { kind: "nxdomain" } // the name does not exist (RFC 2308 §2.1)
+  | { kind: "tempfail"; reason: string }; // SERVFAIL, REFUSED, timeout, garbage
+
+/** `relay.smarthost` in the config. */
+export interface SmarthostConfig {
+  host: string;
+  port: number;
+  tls: TlsPolicy;
+  implicitTls?: boolean;
+  auth?: SmarthostAuth;
+}
+
+/** Counters for /metrics. */
+export interface ResolverStats {
+  /** lookups answered from the cache */
+  hits: number;
+  /** lookups that had to ask (or join an in-flight question) */
+  misses: number;
+  /** entries in the cache now */
+  entries: number;
+  /** queries sent to name servers */
+  queries: number;
+  /** queries that ended in SERVFAIL/timeout/garbage */
+  tempfails: number;
 }

@@ -1,0 +1,3 @@
+// DNS wire format for the outbound relay (sans-I/O).
+export * from "./packet.ts";
+export * from "./answer.ts";
