@@ -33,11 +33,35 @@ export interface RecipientState {
   lastHost?: string;
   /** ms since epoch of the next attempt for deferred recipients */
   nextAttemptAt?: number;
+  /** RFC 3463 enhanced status of the last outcome (for DSNs), e.g. "5.1.1" */
+  enhanced?: string;
+  /** a DSN is owed for this recipient: set with its outcome, cleared once the DSN is spooled */
+  dsnPending?: "failed" | "delivered" | "delayed";
+  /** a delay DSN was already sent (RFC 3461 NOTIFY=DELAY: once) */
+  delayNotified?: boolean;
+}
+
+/** The per-message state the scheduler keeps durably in the spool (QueuedMessage.state). */
+export interface MessageState {
+  /** format version */
+  v: 1;
+  rcpts: RecipientState[];
+  /** attempts on this message (any recipient) */
+  attempts: number;
+  firstAttemptAt?: number;
+  lastAttemptAt?: number;
 }
 
 /** One delivery event (one JSON line in <dataDir>/events.log, metrics, webhooks). */
 export interface DeliveryEvent {
-  type: "delivered" | "deferred" | "bounced" | "expired" | "suppressed" | "queued";
+  type:
+    | "delivered" | "deferred" | "bounced" | "expired" | "suppressed" | "queued"
+    /** removed by an operator (tern queue delete): no DSN */
+    | "deleted"
+    /** a DSN was spooled (dsnId, dsnType) */
+    | "dsn"
+    /** a DSN was owed but not sent: the sender is <> (RFC 3461 §6.2) */
+    | "dropped";
   time: number;
   id: string;
   recipient?: string;
@@ -47,4 +71,9 @@ export interface DeliveryEvent {
   reply?: string;
   attempt?: number;
   durationMs?: number;
+  /** delivery agent that handled the attempt */
+  agent?: "local" | "remote";
+  /** for type "dsn": the queue id of the DSN message and what it reports */
+  dsnId?: string;
+  dsnType?: "failed" | "delivered" | "delayed";
 }
