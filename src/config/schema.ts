@@ -213,6 +213,8 @@ export const configSchema = z.strictObject(
       command: seconds(300),
       data: seconds(180),
       shutdown: seconds(30),
+      /** POP3 autologout (RFC 1939 §3: at least 10 minutes) */
+      pop3Idle: seconds(600),
     }),
     spool: section({
       segmentSize: posInt(67108864),
