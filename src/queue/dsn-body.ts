@@ -12,60 +12,78 @@ const CR = 13;
 const LF = 10;
 const CRLF = new Uint8Array([CR, LF]);
 
+const MARK = new Uint8Array([CR, LF, CR, LF]);
+
 /**
- * Finds the end of the header section (the CRLF CRLF that starts the body) across
- * chunk boundaries. feed() returns how many bytes of the chunk belong to the header
- * section (including its last CRLF, excluding the empty line), or -1 if it goes on.
+ * Copies the header section of a message that arrives in chunks: everything up to
+ * and including the CRLF before the first empty line (RFC 5322 §2.1). A CRLFCRLF
+ * split across chunks is held back (at most 3 bytes) until the next chunk decides.
  */
 export class HeaderCutter {
-  /** the last bytes seen, for a CRLFCRLF split across chunks */
-  private tail = [0, 0, 0];
-  private seen = 0;
+  /** bytes of MARK seen at the end of the previous chunk and not yet emitted */
+  private held = 0;
+  private first = true;
+  done = false;
 
-  feed(chunk: Uint8Array): number {
-    // a message that starts with an empty line has no header fields
-    if (this.seen === 0 && chunk.length >= 2 && chunk[0] === CR && chunk[1] === LF) return 0;
-    // split marker: check the 3 positions that straddle the previous chunk
-    for (let k = 1; k <= 3 && k <= chunk.length; k++) {
-      if (this.straddles(chunk, k)) {
-        this.seen += k;
-        return Math.max(0, k - 2);
+  /** the parts of `chunk` that belong to the header section */
+  feed(chunk: Uint8Array): Uint8Array[] {
+    if (this.done || chunk.length === 0) return [];
+    if (this.first) {
+      this.first = false;
+      // an empty line first: no header fields at all
+      if (chunk.length >= 2 && chunk[0] === CR && chunk[1] === LF) return this.finish([]);
+    }
+    const out: Uint8Array[] = [];
+    let p = 0;
+    if (this.held > 0) {
+      let m = this.held;
+      while (m < 4 && p < chunk.length && chunk[p] === MARK[m]) {
+        m++;
+        p++;
       }
-    }
-    const i = indexOfCrlfCrlf(chunk);
-    if (i !== -1) {
-      this.seen += i + 4;
-      return i + 2;
-    }
-    this.seen += chunk.length;
-    const n = chunk.length;
-    const t = this.tail;
-    if (n >= 3) {
-      t[0] = chunk[n - 3]!;
-      t[1] = chunk[n - 2]!;
-      t[2] = chunk[n - 1]!;
-    } else {
-      for (let j = 0; j < n; j++) {
-        t.shift();
-        t.push(chunk[j]!);
+      if (m === 4) return this.finish([CRLF]); // held "\r\n..." ends the section
+      if (p === chunk.length) {
+        this.held = m;
+        return [];
       }
+      out.push(MARK.subarray(0, m)); // not the end after all
+      this.held = 0;
     }
-    return -1;
+    const i = indexOfCrlfCrlf(chunk, p);
+    if (i !== -1) return this.finish([...out, chunk.subarray(p, i + 2)]);
+    const h = partialMark(chunk, p);
+    if (chunk.length - h > p) out.push(chunk.subarray(p, chunk.length - h));
+    this.held = h;
+    return out;
   }
 
-  /** does CRLFCRLF end at position k-1 of chunk, starting in the previous chunk? */
-  private straddles(chunk: Uint8Array, k: number): boolean {
-    const want = [CR, LF, CR, LF];
-    const fromPrev = 4 - k;
-    if (this.seen < fromPrev) return false;
-    for (let j = 0; j < fromPrev; j++) if (this.tail[3 - fromPrev + j] !== want[j]) return false;
-    for (let j = 0; j < k; j++) if (chunk[j] !== want[fromPrev + j]) return false;
-    return true;
+  /** at the end of the message: what is still held (a header section with no body) */
+  end(): Uint8Array[] {
+    const h = this.held;
+    this.held = 0;
+    return h > 0 && !this.done ? [MARK.subarray(0, h)] : [];
+  }
+
+  private finish(parts: Uint8Array[]): Uint8Array[] {
+    this.done = true;
+    this.held = 0;
+    return parts;
   }
 }
 
-function indexOfCrlfCrlf(b: Uint8Array): number {
-  let from = 0;
+/** length of the longest suffix of chunk[from..] that is a proper prefix of MARK */
+function partialMark(chunk: Uint8Array, from: number): number {
+  for (let h = 3; h >= 1; h--) {
+    const start = chunk.length - h;
+    if (start < from) continue;
+    let ok = true;
+    for (let j = 0; j < h; j++) if (chunk[start + j] !== MARK[j]) ok = false;
+    if (ok) return h;
+  }
+  return 0;
+}
+
+function indexOfCrlfCrlf(b: Uint8Array, from: number): number {
   for (;;) {
     const i = b.indexOf(CR, from);
     if (i === -1 || i + 3 >= b.length) return -1;
@@ -86,19 +104,21 @@ export async function* dsnBody(dsn: BuiltDsn, original: AsyncIterable<Uint8Array
     }
   } else {
     const cut = new HeaderCutter();
-    let copied = 0;
-    for await (const chunk of original) {
-      if (chunk.length === 0) continue;
-      const n = cut.feed(chunk);
-      const room = MAX_HEADER_BYTES - copied;
-      const take = Math.min(n === -1 ? chunk.length : n, room);
-      if (take > 0) {
-        yield chunk.subarray(0, take);
-        copied += take;
-        last = chunk[take - 1]!;
+    let room = MAX_HEADER_BYTES;
+    const copy = function* (parts: Uint8Array[]): Generator<Uint8Array> {
+      for (const part of parts) {
+        const piece = part.length > room ? part.subarray(0, room) : part;
+        if (piece.length === 0) continue;
+        room -= piece.length;
+        last = piece[piece.length - 1]!;
+        yield piece;
       }
-      if (n !== -1 || copied >= MAX_HEADER_BYTES) break;
+    };
+    for await (const chunk of original) {
+      yield* copy(cut.feed(chunk));
+      if (cut.done || room === 0) break;
     }
+    yield* copy(cut.end());
   }
   if (last !== -1 && last !== LF) yield CRLF;
   yield dsn.tail;

@@ -215,7 +215,7 @@ export function buildDsn(i: DsnInput): BuiltDsn {
   return {
     envelope: {
       mailFrom: "", // RFC 3461 §6.2 / RFC 5321 §4.5.5: notifications use the null reverse-path
-      rcptTo: [{ address: sender, notify: ["NEVER"] }],
+      rcptTo: [{ address: sender }], // <> already rules out a DSN about this DSN
       body: eight ? "8BITMIME" : "7BIT",
       smtputf8: i.envelope.smtputf8 === true || NON_ASCII.test(sender),
     },
