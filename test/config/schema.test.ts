@@ -32,7 +32,7 @@ describe("config schema", () => {
       maxAuthFailures: 3,
       maxLineLength: 4096,
     });
-    assert.deepEqual(c.timeouts, { command: 300, data: 180, shutdown: 30 });
+    assert.deepEqual(c.timeouts, { command: 300, data: 180, shutdown: 30, pop3Idle: 600 });
     assert.deepEqual(c.spool, { segmentSize: 67108864 });
     assert.deepEqual(c.log, { level: "info" });
     assert.deepEqual(configSchema.parse({}), c);
