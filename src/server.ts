@@ -12,6 +12,7 @@ import type { ListenerKind, SessionPolicy } from "./smtp/server/policy.ts";
 import { SmtpService } from "./smtp/server/listener.ts";
 import { openSpool } from "./spool/index.ts";
 import type { Spool } from "./spool/types.ts";
+import type { SpoolFs } from "./runtime/fs.ts";
 
 export interface RunningServer {
   /** bound ports by listener name (useful with port 0) */
@@ -24,6 +25,8 @@ export interface RunningServer {
 export interface ServerDeps {
   transport?: Transport;
   logger?: Logger;
+  /** file-system access for the spool (tests inject write/sync failures); default node:fs */
+  spoolFs?: SpoolFs;
 }
 
 const LISTENERS: { kind: ListenerKind; implicitTls: boolean; requireAuth: boolean }[] = [
@@ -36,7 +39,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const log = deps.logger ?? createLogger(config.log.level);
   const transport = deps.transport ?? defaultTransport();
   const tls = await ensureCertificate(config);
-  const spool = await openSpool(config.dataDir, { segmentSize: config.spool.segmentSize });
+  const spool = await openSpool(config.dataDir, { segmentSize: config.spool.segmentSize, fs: deps.spoolFs });
   log.info("spool open", { dataDir: config.dataDir, queued: spool.list().length });
   const directory = await staticDirectory(config.domains, config.users);
   const trusted = config.relay.trustedNetworks.map(parseCidr);
