@@ -38,8 +38,9 @@ export class DnsCache {
   private misses = 0;
 
   constructor(readonly policy: CachePolicy, now: () => number) {
-    // ttlResolution 0: read the injected clock on every check, no timers
-    this.lru = new LRUCache<string, LookupResult>({ max: policy.max, ttlResolution: 0, perf: { now } });
+    // ttlResolution 0: read the injected clock on every check, no timers.
+    // +1: lru-cache takes a start time of 0 as "no TTL", and a fake clock may start at 0
+    this.lru = new LRUCache<string, LookupResult>({ max: policy.max, ttlResolution: 0, perf: { now: () => now() + 1 } });
   }
 
   get(key: string): LookupResult | undefined {
