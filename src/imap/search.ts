@@ -1,0 +1,129 @@
+// SEARCH and UID SEARCH (RFC 3501 §6.4.4; RFC 7162 §3.1.5 MODSEQ). Message contents
+// are read only when a key needs them; matching is case-insensitive substring on
+// the raw (not transfer-decoded) text.
+
+import { getField } from "../mime/header.ts";
+import { type MimePart, parseMime } from "../mime/structure.ts";
+import type { SearchKey } from "../proto/imap/search-keys.ts";
+import { seqContains } from "../proto/imap/seqset.ts";
+import type { StoredMessage } from "../store/types.ts";
+import { type Ctx, type Done, ok, readAll } from "./context.ts";
+
+const DAY = 86_400_000;
+const dec = new TextDecoder("utf-8");
+
+interface Item {
+  seq: number;
+  m: StoredMessage;
+  max: { seq: number; uid: number };
+  content?: { bytes: Uint8Array; mime: MimePart };
+}
+
+function needsContent(k: SearchKey): boolean {
+  switch (k.kind) {
+    case "header":
+    case "body":
+    case "text":
+      return true;
+    case "date":
+      return k.sent;
+    case "not":
+      return needsContent(k.key);
+    case "or":
+      return needsContent(k.a) || needsContent(k.b);
+    case "and":
+      return k.keys.some(needsContent);
+    default:
+      return false;
+  }
+}
+
+const hasFlag = (m: StoredMessage, f: string) => m.flags.some((x) => x.toLowerCase() === f.toLowerCase());
+const includesCi = (hay: string, needle: string) => hay.toLowerCase().includes(needle.toLowerCase());
+
+function dateMatch(op: "before" | "on" | "since", ms: number, day: number): boolean {
+  const d = Math.floor(ms / DAY) * DAY; // RFC 3501 §6.4.4: dates disregard time
+  return op === "before" ? d < day : op === "on" ? d === day : d >= day;
+}
+
+function headerMatch(it: Item, field: string, value: string): boolean {
+  const { bytes, mime } = it.content!;
+  const fields = mime.fields.filter((f) => f.name === field);
+  if (fields.length === 0) return false;
+  if (value === "") return true; // RFC 3501 §6.4.4 HEADER with an empty string: the field exists
+  return fields.some((f) => includesCi(getField(bytes, [f], field) ?? "", value));
+}
+
+export function matches(it: Item, k: SearchKey): boolean {
+  const m = it.m;
+  switch (k.kind) {
+    case "all":
+      return true;
+    case "flag":
+      return hasFlag(m, k.flag) === k.set;
+    case "new":
+      return false; // no \Recent in this server
+    case "old":
+      return true;
+    case "recent":
+      return false;
+    case "header":
+      return headerMatch(it, k.field, k.value);
+    case "body": {
+      const { bytes, mime } = it.content!;
+      return includesCi(dec.decode(bytes.subarray(mime.bodyStart)), k.value);
+    }
+    case "text":
+      return includesCi(dec.decode(it.content!.bytes), k.value);
+    case "date": {
+      if (!k.sent) return dateMatch(k.op, m.internalDate, k.day);
+      const d = Date.parse(getField(it.content!.bytes, it.content!.mime.fields, "DATE") ?? "");
+      return !Number.isNaN(d) && dateMatch(k.op, d, k.day);
+    }
+    case "size":
+      return k.op === "larger" ? m.size > k.n : m.size < k.n;
+    case "seq":
+      return seqContains(k.set, it.seq, it.max.seq);
+    case "uid":
+      return seqContains(k.set, m.uid, it.max.uid);
+    case "modseq":
+      return m.modseq >= k.n;
+    case "not":
+      return !matches(it, k.key);
+    case "or":
+      return matches(it, k.a) || matches(it, k.b);
+    case "and":
+      return k.keys.every((x) => matches(it, x));
+    default: {
+      const never: never = k;
+      throw new Error(`bad search key ${String(never)}`);
+    }
+  }
+}
+
+export async function search(ctx: Ctx, uid: boolean, key: SearchKey, returnModseq: boolean): Promise<Done> {
+  const view = ctx.view!;
+  const byUid = view.snapshot();
+  const content = needsContent(key);
+  const max = { seq: view.exists, uid: view.uids.length ? view.uids[view.uids.length - 1]! : 0 };
+  const hits: number[] = [];
+  let highest = 0;
+  for (let i = 0; i < view.uids.length; i++) {
+    const m = byUid.get(view.uids[i]!);
+    if (!m) continue;
+    const it: Item = { seq: i + 1, m, max };
+    if (content) {
+      const bytes = await readAll(view.folder, m.uid).catch(() => undefined);
+      if (!bytes) continue;
+      it.content = { bytes, mime: parseMime(bytes) };
+    }
+    if (!matches(it, key)) continue;
+    hits.push(uid ? m.uid : i + 1);
+    highest = Math.max(highest, m.modseq);
+  }
+  if (returnModseq) ctx.condstore = true;
+  // RFC 7162 §3.1.5: (MODSEQ n) with the highest mod-sequence of the results
+  const tail = returnModseq && hits.length > 0 ? ` (MODSEQ ${highest})` : "";
+  ctx.untagged(`* SEARCH${hits.length ? " " + hits.join(" ") : ""}${tail}`);
+  return ok(`${uid ? "UID SEARCH" : "SEARCH"} completed`);
+}

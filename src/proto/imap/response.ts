@@ -1,0 +1,68 @@
+// Response formatting (RFC 3501 §7, §9): strings as quoted or literal, NIL, lists,
+// date-time. Output is built as pieces (strings and raw byte literals) so message
+// bytes are never converted to strings.
+
+const enc = new TextEncoder();
+
+/** One response being built: text pieces and raw byte pieces, in order. */
+export class Out {
+  readonly pieces: (string | Uint8Array)[] = [];
+  text(s: string): this {
+    this.pieces.push(s);
+    return this;
+  }
+  /** a literal: {n}CRLF followed by the bytes (RFC 3501 §4.3) */
+  literal(bytes: Uint8Array): this {
+    this.pieces.push(`{${bytes.length}}\r\n`, bytes);
+    return this;
+  }
+  toBytes(): Uint8Array {
+    const parts = this.pieces.map((p) => (typeof p === "string" ? enc.encode(p) : p));
+    let n = 0;
+    for (const p of parts) n += p.length;
+    const out = new Uint8Array(n);
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+}
+
+/** a quoted string when it can be one, else a literal (RFC 3501 §4.3, §9 quoted) */
+export function str(s: string): string {
+  if (s.length < 1024 && /^[\x20-\x7e]*$/.test(s)) {
+    return '"' + s.replace(/[\\"]/g, (c) => "\\" + c) + '"';
+  }
+  const b = enc.encode(s);
+  return `{${b.length}}\r\n${s}`;
+}
+
+/** nstring: a string or NIL */
+export function nstr(s: string | null | undefined): string {
+  return s === null || s === undefined ? "NIL" : str(s);
+}
+
+/** astring: an atom when safe, else a string (mailbox names) */
+export function astr(s: string): string {
+  if (s.length > 0 && /^[!#$&'+,\-./0-9:;<=>?@A-Z^_`a-z|~\[\]]+$/.test(s) && s.toUpperCase() !== "NIL") return s;
+  return str(s);
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const p2 = (n: number) => String(n).padStart(2, "0");
+
+/** date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE (in UTC) */
+export function dateTime(ms: number): string {
+  const d = new Date(ms);
+  const day = String(d.getUTCDate()).padStart(2, " ");
+  return `"${day}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${
+    p2(d.getUTCSeconds())
+  } +0000"`;
+}
+
+/** a parenthesised list of flags */
+export function flagList(flags: readonly string[]): string {
+  return `(${flags.join(" ")})`;
+}
