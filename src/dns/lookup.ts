@@ -2,7 +2,7 @@
 // or asked over the transport and interpreted with exact rcodes and TTLs.
 
 import { type Answer, interpretAnswer } from "../proto/dns/answer.ts";
-import { canonicalName, decodeMessage, encodeQuery, type QueryType } from "../proto/dns/packet.ts";
+import { canonicalName, decodeMessage, encodeQuery, type QueryType, RCODE_FORMERR_1 } from "../proto/dns/packet.ts";
 import type { DnsTransport } from "../runtime/dns.ts";
 import type { DnsCache } from "./cache.ts";
 import type { LookupResult } from "./types.ts";
@@ -36,19 +36,24 @@ export class DnsLookup {
   }
 
   private async ask(qname: string, type: QueryType, key: string): Promise<LookupResult> {
-    const id = this.newId();
-    this.queries++;
-    let answer: Answer;
-    try {
-      const reply = await this.transport.query(encodeQuery(id, qname, type));
-      answer = interpretAnswer(id, qname, type, decodeMessage(reply));
-    } catch (e) {
-      answer = { kind: "error", reason: `${qname} ${type}: ${e instanceof Error ? e.message : String(e)}` };
-    }
+    let answer = await this.exchange(qname, type, true);
+    // RFC 6891 §7: a FORMERR to a query with OPT may mean "no EDNS here": ask again without
+    if (answer.kind === "error" && answer.rcode === RCODE_FORMERR_1) answer = await this.exchange(qname, type, false);
     const [result, ttl] = toResult(answer);
     if (result.kind === "tempfail") this.tempfails++;
     this.cache.put(key, result, ttl);
     return result;
+  }
+
+  private async exchange(qname: string, type: QueryType, edns: boolean): Promise<Answer> {
+    const id = this.newId();
+    this.queries++;
+    try {
+      const reply = await this.transport.query(encodeQuery(id, qname, type, edns));
+      return interpretAnswer(id, qname, type, decodeMessage(reply));
+    } catch (e) {
+      return { kind: "error", reason: `${qname} ${type}: ${e instanceof Error ? e.message : String(e)}` };
+    }
   }
 }
 

@@ -143,9 +143,13 @@ function udpExchange(server: NameServer, msg: Uint8Array, timeoutMs: number): Pr
       const reply = new Uint8Array(buf);
       if (matches(msg, reply)) finish(undefined, reply);
     });
-    sock.send(msg, server.port, server.host, (e?: Error | null) => {
-      if (e) finish(new Error(`DNS over UDP to ${fmtServer(server)}: ${e.message}`));
-    });
+    try {
+      sock.send(msg, server.port, server.host, (e?: Error | null) => {
+        if (e) finish(new Error(`DNS over UDP to ${fmtServer(server)}: ${e.message}`));
+      });
+    } catch (e) {
+      finish(new Error(`DNS over UDP to ${fmtServer(server)}: ${e instanceof Error ? e.message : String(e)}`));
+    }
   });
 }
 

@@ -45,6 +45,8 @@ describe("DNS resolver (loopback DNS server)", () => {
       "mx2.example.com": { aaaa: ["2001:db8::2"] },
       "bigaddr.example": { a: ["192.0.2.77"], truncate: true },
       "xn--bcher-kva.example": { mx: [[10, "mx1.example.com"]] },
+      "old.example": { mx: [[10, "mx1.example.com"]], rejectEdns: true },
+      "formerr.example": { rcode: "FORMERR" },
     });
   });
   after(async () => {
@@ -127,6 +129,14 @@ describe("DNS resolver (loopback DNS server)", () => {
     assert.deepEqual(hosts(await fresh().resolve("big.example")), ["10:mx1.example.com", "20:mx2.example.com"]);
     assert.equal(dns.count("big.example", "MX", "tcp"), before + 1);
     assert.deepEqual(await fresh().addresses("bigaddr.example"), ["192.0.2.77"]);
+  });
+
+  it("FORMERR to an EDNS query: asked again without EDNS (RFC 6891 §7)", async () => {
+    assert.deepEqual(hosts(await fresh().resolve("old.example")), ["10:mx1.example.com"]);
+    assert.equal(dns.count("old.example", "MX"), 2);
+    const d = await fresh().resolve("formerr.example");
+    assert.equal(d.kind, "tempfail");
+    assert.equal(dns.count("formerr.example", "MX"), 2, "one retry, not a loop");
   });
 
   it("a server that never answers → tempfail within dns.timeoutMs", async () => {

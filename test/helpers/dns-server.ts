@@ -9,6 +9,7 @@
 //     "broken.example":   { rcode: "SERVFAIL" },
 //     "big.example":      { mx: [[10, "mx1.example.com"]], truncate: true }, // UDP: TC, TCP: answer
 //     "silent.example":   { drop: true },                 // never answers
+//     "old.example":      { mx: [[10, "mx1.example.com"]], rejectEdns: true }, // FORMERR to EDNS
 //   });
 //   createResolver({ dns: { servers: [dns.server] } });
 //   dns.zone["new.example"] = { a: ["127.0.0.9"] };       // edit any time
@@ -41,6 +42,8 @@ export interface ZoneEntry {
   truncate?: boolean;
   /** never answer queries for this name */
   drop?: boolean;
+  /** answer FORMERR to queries carrying an EDNS OPT record (an old server) */
+  rejectEdns?: boolean;
 }
 
 export type Zone = Record<string, ZoneEntry>;
@@ -82,7 +85,9 @@ export async function startDnsServer(zone: Zone = {}): Promise<TestDnsServer> {
     const question = q.questions?.[0];
     if (!question) return undefined;
     queries.push({ name: lc(question.name), type: question.type, transport });
-    return reply(state.zone, q.id, question, transport);
+    // deno-lint-ignore no-explicit-any
+    const edns = (q.additionals ?? []).some((r: any) => r.type === "OPT");
+    return reply(state.zone, q.id, question, transport, edns);
   };
   const { udp, tcp, port } = await bindBoth(answer);
   const sockets = new Set<Socket>();
@@ -168,7 +173,7 @@ function serveTcp(s: Socket, answer: Answerer): void {
 // deno-lint-ignore no-explicit-any
 type Rr = Record<string, any>;
 
-function reply(zone: Zone, id: number, question: { name: string; type: string }, transport: "udp" | "tcp"): Buffer | undefined {
+function reply(zone: Zone, id: number, question: { name: string; type: string }, transport: "udp" | "tcp", edns: boolean): Buffer | undefined {
   const name = lc(question.name);
   const entry = zone[name];
   if (entry?.drop) return undefined;
@@ -177,6 +182,7 @@ function reply(zone: Zone, id: number, question: { name: string; type: string },
   let truncated = false;
   if (!entry) rcode = RCODES.NXDOMAIN;
   else if (entry.rcode) rcode = RCODES[entry.rcode];
+  else if (entry.rejectEdns && edns) rcode = RCODES.FORMERR;
   else if (entry.truncate && transport === "udp") truncated = true;
   else answers = records(zone, name, question.type);
   const negative = rcode === RCODES.NXDOMAIN || (rcode === RCODES.NOERROR && !truncated && answers.length === 0);

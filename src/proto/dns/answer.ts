@@ -22,7 +22,7 @@ export type Answer =
   /** the name does not exist (RFC 2308 §2.1); ttl from the SOA, if any */
   | { kind: "nxdomain"; ttl?: number }
   /** SERVFAIL, REFUSED, a mismatched or truncated reply...: try again later */
-  | { kind: "error"; reason: string };
+  | { kind: "error"; reason: string; rcode?: number };
 
 /** Longest CNAME chain we follow inside one answer. */
 const MAX_CNAME_CHAIN = 8;
@@ -37,7 +37,7 @@ export function interpretAnswer(id: number, name: string, type: QueryType, msg: 
     case RCODE_NXDOMAIN_3:
       return { kind: "nxdomain", ttl: negativeTtl(msg) };
     default:
-      return { kind: "error", reason: `${rcodeName(msg.rcode)} for ${name} ${type}` };
+      return { kind: "error", reason: `${rcodeName(msg.rcode)} for ${name} ${type}`, rcode: msg.rcode };
   }
 }
 

@@ -67,14 +67,14 @@ export function canonicalName(name: string): string {
   return n.length > 1 && n.endsWith(".") ? n.slice(0, -1) : n;
 }
 
-/** A recursive query for `name`/`type` with EDNS(0), as UDP payload bytes. */
-export function encodeQuery(id: number, name: string, type: QueryType): Uint8Array {
+/** A recursive query for `name`/`type` (with EDNS(0) unless `edns` is false), as UDP payload bytes. */
+export function encodeQuery(id: number, name: string, type: QueryType, edns = true): Uint8Array {
   const buf: Uint8Array = dnsPacket.encode({
     type: "query",
     id,
     flags: dnsPacket.RECURSION_DESIRED, // RFC 1035 §4.1.1 RD
     questions: [{ type, name, class: "IN" }],
-    additionals: [{ type: "OPT", name: ".", udpPayloadSize: EDNS_UDP_SIZE, flags: 0 }], // RFC 6891 §6.1.2
+    additionals: edns ? [{ type: "OPT", name: ".", udpPayloadSize: EDNS_UDP_SIZE, flags: 0 }] : [], // RFC 6891 §6.1.2
   });
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
