@@ -3,6 +3,7 @@
 //   tern serve [--config FILE]
 //   tern check-config [--config FILE]
 //   tern queue ls [--config FILE] [--json]
+//   tern domain|user|alias ... (see src/directory/cli.ts)
 //   tern --version | --help
 //
 // Exit codes: 0 ok, 1 error (bad config, start failure), 2 usage error.
@@ -20,6 +21,10 @@ Commands:
   serve           start the mail server
   check-config    validate the configuration and print a summary
   queue ls        list the messages in the spool
+  domain add|del|ls DOMAIN...
+  user add|del|passwd|set|ls ADDRESS   (password: typed, or first line of stdin)
+                  [--quota BYTES] [--advertising-folder | --no-advertising-folder]
+  alias add|del|ls SOURCE TARGET...    (SOURCE "@domain" is the domain's catch-all)
 
 Options:
   -c, --config FILE   config file (.ts, .js or .json); default: $TERN_CONFIG,
@@ -38,6 +43,9 @@ interface Args {
   json: boolean;
   help: boolean;
   version: boolean;
+  quota?: string;
+  advertisingFolder?: boolean;
+  noAdvertisingFolder?: boolean;
 }
 
 function parse(argv: string[]): Args {
@@ -50,6 +58,9 @@ function parse(argv: string[]): Args {
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
+      quota: { type: "string" },
+      "advertising-folder": { type: "boolean" },
+      "no-advertising-folder": { type: "boolean" },
     },
   });
   return {
@@ -58,6 +69,9 @@ function parse(argv: string[]): Args {
     json: values.json === true,
     help: values.help === true,
     version: values.version === true,
+    quota: values.quota as string | undefined,
+    advertisingFolder: values["advertising-folder"] === true,
+    noAdvertisingFolder: values["no-advertising-folder"] === true,
   };
 }
 
@@ -204,6 +218,22 @@ async function queueLs(args: Args): Promise<number> {
   return 0;
 }
 
+async function accounts(args: Args, command: string, sub: string | undefined, rest: string[]): Promise<number> {
+  const config = await load(args.config);
+  if (!config) return 1;
+  const { runAccountCommand, UsageError } = await import("./directory/cli.ts");
+  try {
+    return await runAccountCommand({
+      command, sub, rest, dataDir: config.dataDir, configDomains: config.domains,
+      quota: args.quota, advertisingFolder: args.advertisingFolder, noAdvertisingFolder: args.noAdvertisingFolder,
+    });
+  } catch (e) {
+    if (e instanceof UsageError) return usageError(e.message);
+    process.stderr.write(`tern ${command}: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
 // ---------------------------------------------------------------------------------
 
 export async function main(argv: string[]): Promise<number | undefined> {
@@ -235,6 +265,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
       if (sub !== "ls") return usageError(sub === undefined ? "queue: expected a subcommand (ls)" : `queue: unknown subcommand "${sub}"`);
       if (rest.length) return usageError(`queue ls: unexpected argument "${rest[0]}"`);
       return queueLs(args);
+    case "domain":
+    case "user":
+    case "alias":
+      return accounts(args, cmd, sub, rest);
     default:
       return usageError(`unknown command "${cmd}"`);
   }

@@ -5,6 +5,9 @@
 // Opened in WAL mode with a busy timeout so the CLI and a running server can use the
 // same database file at once.
 
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
 export type SqlValue = string | number | bigint | null | Uint8Array;
 
 export interface Db {
@@ -50,6 +53,7 @@ async function openRaw(path: string): Promise<RawDb> {
 
 /** Open (create) a database file; ":memory:" for a private in-memory database. */
 export async function openDb(path: string, opts: OpenDbOptions = {}): Promise<Db> {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const raw = await openRaw(path);
   raw.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
   if (path !== ":memory:") raw.exec("PRAGMA journal_mode = WAL");
