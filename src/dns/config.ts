@@ -35,9 +35,19 @@ export const dnsConfigSchema = z
 const PATTERN_MSG = 'expected a domain or "*.domain"';
 const TARGET_MSG = 'expected "host", "host:port" or "[ip]:port"';
 
+/** A JSON text (from an environment variable, TERN_ROUTES='{...}') is parsed; anything else passes. */
+function fromJsonText(v: unknown): unknown {
+  if (typeof v !== "string") return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v; // the record check reports it
+  }
+}
+
 /** `routes`: { "example.com": "host:port", "*.example.org": "[10.0.0.1]:2525" }. */
 export const routesConfigSchema = z
-  .record(
+  .preprocess(fromJsonText, z.record(
     z.string().refine(isRoutePattern, { error: (iss) => `${PATTERN_MSG}, got ${show(iss.input)}` }),
     z.string({ error: TARGET_MSG }).refine((s) => parseRouteTarget(s) !== undefined, {
       error: (iss) => `${TARGET_MSG}, got ${show(iss.input)}`,
@@ -46,7 +56,7 @@ export const routesConfigSchema = z
       error: (iss) =>
         iss.code === "invalid_key" ? `${PATTERN_MSG} as the key, got ${show(iss.input)}` : 'expected an object { "domain": "host:port" }',
     },
-  )
+  ))
   .default({});
 
 const HOST_MSG = "expected a host name or IP address";

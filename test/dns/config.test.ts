@@ -45,6 +45,7 @@ describe("config: dns, routes, relay.smarthost", () => {
       'routes.not a domain: expected a domain or "*.domain" as the key, got "not a domain"',
     ]);
     assert.deepEqual(problems({ routes: ["a"] }), ['routes: expected an object { "domain": "host:port" }']);
+    assert.deepEqual(problems({}, { TERN_ROUTES: "a.test=h" }), ['routes: expected an object { "domain": "host:port" } (from TERN_ROUTES)']);
     assert.deepEqual(problems({ relay: { smarthost: { host: "smtp.x.test", tls: "always", port: 0, auth: { user: "" } } } }).sort(), [
       "relay.smarthost.auth.password: expected a non-empty string",
       "relay.smarthost.auth.user: expected a non-empty string",
@@ -62,7 +63,9 @@ describe("config: dns, routes, relay.smarthost", () => {
       TERN_DNS__SERVERS: "127.0.0.1:5353, 1.1.1.1",
       TERN_DNS__TIMEOUT_MS: "750",
       TERN_RELAY__SMARTHOST: '{"host":"smtp.example.com","implicitTls":true}',
+      TERN_ROUTES: '{"example.com":"[10.0.0.1]:2525"}',
     });
+    assert.deepEqual(c.routes, { "example.com": "[10.0.0.1]:2525" });
     assert.deepEqual(c.dns, { servers: ["127.0.0.1:5353", "1.1.1.1"], timeoutMs: 750, cacheSize: 10000 });
     assert.deepEqual(c.relay.smarthost, { host: "smtp.example.com", tls: "required", implicitTls: true, port: 465 });
   });
