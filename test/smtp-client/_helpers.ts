@@ -74,7 +74,8 @@ export function message(
 }
 
 /** A dialer that counts connects and every write() call on the dialled conns. */
-export function countingDialer(): Dialer & { connects: number; writes: Uint8Array[]; blocked: number } {
+/** throttle: every body-sized write reports "buffered" (false) and `drain` follows later. */
+export function countingDialer(throttle = false): Dialer & { connects: number; writes: Uint8Array[]; blocked: number } {
   const d = {
     connects: 0,
     /** write() calls that returned false (the client must wait for drain) */
@@ -86,7 +87,11 @@ export function countingDialer(): Dialer & { connects: number; writes: Uint8Arra
         const w = conn.write.bind(conn);
         conn.write = (b: Uint8Array) => {
           d.writes.push(b.length > 4096 ? b.subarray(0, 0) : b.slice());
-          const ok = w(b);
+          let ok = w(b);
+          if (throttle && b.length > 4096 && ok) {
+            ok = false;
+            setTimeout(() => h.drain(conn), 1);
+          }
           if (!ok) d.blocked++;
           return ok;
         };
