@@ -6,7 +6,8 @@ import { AUTH_LOGIN, authPlain, base64Line, EHLO, HELO, STARTTLS } from "../../p
 import { type Capabilities, noCapabilities, parseEhlo } from "../../proto/smtp/client-ehlo.ts";
 import { replyText, type SmtpReply } from "../../proto/smtp/client-reply.ts";
 import type { SmarthostAuth, TlsPolicy } from "../../dns/types.ts";
-import type { Dialer } from "../../runtime/types.ts";
+import type { ClientTlsOptions, Dialer } from "../../runtime/types.ts";
+import { isIP } from "node:net";
 import { ClientFailure, SmtpConnection } from "./connection.ts";
 import type { ClientOptions } from "./options.ts";
 
@@ -45,8 +46,7 @@ export type OpenResult = { ok: true; session: Session } | { ok: false; error: Cl
 type Step = { ok: true; reply: SmtpReply } | { ok: false; error: ClientFailure; reply?: SmtpReply };
 
 export async function openSession(dialer: Dialer, t: SessionTarget, o: ClientOptions): Promise<OpenResult> {
-  const verify = t.tls === "verify";
-  const tlsOpts = { servername: t.host, verify, ca: verify ? o.tlsCa : undefined };
+  const tlsOpts = tlsOptions(t, o);
   const { sc, greeting } = await SmtpConnection.open(dialer, {
     address: t.address,
     port: t.port,
@@ -83,8 +83,7 @@ async function handshake(
     }
     const st = expectCode(await sc.send({ cmd: STARTTLS, label: "STARTTLS", timeoutMs: o.timeouts.mail }), C220, "STARTTLS");
     if (!st.ok) return { ok: false, error: new ClientFailure("tls", st.error.message), reply: st.reply };
-    const verify = t.tls === "verify";
-    const err = await sc.startTls(dialer, { servername: t.host, verify, ca: verify ? o.tlsCa : undefined });
+    const err = await sc.startTls(dialer, tlsOptions(t, o));
     if (err) return { ok: false, error: new ClientFailure("tls", err.message) };
     caps = await hello(sc, o); // RFC 3207 §4.2: capabilities again after TLS
     if (!caps.ok) return caps;
@@ -94,6 +93,13 @@ async function handshake(
     if (!a.ok) return a;
   }
   return caps;
+}
+
+/** SNI only for names (RFC 6066 §3); verification of the MX name for policy "verify". */
+function tlsOptions(t: SessionTarget, o: ClientOptions): ClientTlsOptions {
+  const verify = t.tls === "verify";
+  const h = t.host.replace(/^\[|\]$/g, "");
+  return { servername: isIP(h) ? undefined : h, verify, ca: verify ? o.tlsCa : undefined };
 }
 
 async function hello(sc: SmtpConnection, o: ClientOptions): Promise<Handshake> {
