@@ -135,7 +135,7 @@ export class ImapService {
   }
 
   /** BYE to every session (force: drop the connections at once) */
-  drainAll(force: boolean): void {
+  drain(force: boolean): void {
     for (const [conn, e] of this.conns) {
       if (force) conn.destroy();
       else if (e.session) e.session.shutdown();
