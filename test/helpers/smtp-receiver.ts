@@ -144,6 +144,11 @@ export class SmtpReceiver {
     return new Promise((resolve) => this.waiters.push({ pred, resolve }));
   }
 
+  /** Close every open connection at once (the listener stays up). */
+  dropConnections(): void {
+    for (const c of this.live.keys()) c.destroy();
+  }
+
   async close(): Promise<void> {
     await this.listener?.close();
     for (const c of this.live.keys()) c.destroy();
