@@ -100,7 +100,7 @@ export async function rename(ctx: Ctx, from: string, to: string): Promise<Done> 
   if (!t) return no("[CANNOT] invalid mailbox name");
   if (f === "INBOX") return no("[CANNOT] renaming INBOX is not supported");
   const names = await ctx.mailbox.folders();
-  if (!names.includes(f)) return no("[NONEXISTENT] no such mailbox");
+  if (!names.some((n) => n === f || n.startsWith(f + DELIM))) return no("[NONEXISTENT] no such mailbox");
   if (names.includes(t) || t === "INBOX") return no("[ALREADYEXISTS] target mailbox exists");
   if (!ctx.mailbox.renameFolder) return no("[CANNOT] this store cannot rename folders yet");
   if (ctx.view && (ctx.view.name === f || ctx.view.name.startsWith(f + DELIM))) return no("[INUSE] mailbox is selected");
