@@ -8,6 +8,7 @@ import { z } from "zod";
 import { isCidr, isIp } from "../core/cidr.ts";
 import { isPasswordHash } from "../core/password.ts";
 import { dnsConfigSchema, routesConfigSchema, smarthostConfigSchema } from "../dns/config.ts";
+import { outboundConfigSchema } from "../smtp/client/config.ts";
 
 function defaultHostname(): string {
   try {
@@ -195,6 +196,8 @@ export const configSchema = z.strictObject(
     dns: dnsConfigSchema,
     /** static routes: "example.com" or "*.example.org" → "host:port" (bypass MX lookup) */
     routes: routesConfigSchema,
+    /** outbound SMTP client: connection pool, per-destination limits, timeouts (src/smtp/client) */
+    outbound: outboundConfigSchema,
     auth: section({
       /** offer AUTH and accept plaintext passwords without TLS (testing only) */
       allowInsecure: z.boolean({ error: "expected true or false" }).default(false),
