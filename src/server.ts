@@ -12,12 +12,18 @@ import type { ListenerKind, SessionPolicy } from "./smtp/server/policy.ts";
 import { SmtpService } from "./smtp/server/listener.ts";
 import { openSpool } from "./spool/index.ts";
 import type { Spool } from "./spool/types.ts";
+import { join } from "node:path";
+import { startPop3 } from "./pop3/index.ts";
+import { openMailStore } from "./store/index.ts";
+import type { MailStore } from "./store/types.ts";
 import type { SpoolFs } from "./runtime/fs.ts";
 
 export interface RunningServer {
   /** bound ports by listener name (useful with port 0) */
-  ports: Partial<Record<ListenerKind, number>>;
+  ports: Partial<Record<ListenerKind | "pop3" | "pop3s", number>>;
   spool: Spool;
+  /** the mailbox store (Maildir++ under <dataDir>/mail) */
+  store: MailStore;
   /** graceful shutdown: stop accepting, finish or 421 transactions, commit, close */
   close(): Promise<void>;
 }
@@ -43,8 +49,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   log.info("spool open", { dataDir: config.dataDir, queued: spool.list().length });
   const directory = await staticDirectory(config.domains, config.users);
   const trusted = config.relay.trustedNetworks.map(parseCidr);
+  const store: MailStore = openMailStore(join(config.dataDir, "mail"), { hostname: config.hostname });
 
-  const services: SmtpService[] = [];
+  const services: Service[] = [];
   const ports: RunningServer["ports"] = {};
   try {
     for (const l of LISTENERS) {
@@ -81,6 +88,16 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       ports[l.kind] = svc.port;
       log.info("listening", { listener: l.kind, address: `${host}:${svc.port}`, transport: transport.name });
     }
+    // POP3 (src/pop3): pop3 with STLS, pop3s with implicit TLS
+    const pop3 = await startPop3(config, {
+      transport, tls, store, authenticate: directory.authenticate, log: (event, fields) => log.debug(event, fields),
+    });
+    for (const [kind, svc] of pop3) {
+      services.push(svc);
+      ports[kind] = svc.port;
+      const { host } = parseHostPort(config.listen[kind] as string);
+      log.info("listening", { listener: kind, address: `${host}:${svc.port}`, transport: transport.name });
+    }
   } catch (e) {
     for (const s of services) await s.stopListening();
     await spool.close();
@@ -89,10 +106,17 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   let closing: Promise<void> | undefined;
   const close = () => closing ??= shutdown(services, spool, config.timeouts.shutdown * 1000, log);
-  return { ports, spool, close };
+  return { ports, spool, store, close };
 }
 
-async function shutdown(services: SmtpService[], spool: Spool, graceMs: number, log: Logger): Promise<void> {
+/** a listener service (SMTP, POP3) as shutdown sees it */
+interface Service {
+  readonly connections: number;
+  stopListening(): Promise<void>;
+  drain(force: boolean): void;
+}
+
+async function shutdown(services: Service[], spool: Spool, graceMs: number, log: Logger): Promise<void> {
   log.info("shutting down", {});
   await Promise.all(services.map((s) => s.stopListening()));
   for (const s of services) s.drain(false);

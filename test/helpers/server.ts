@@ -16,6 +16,8 @@ export interface TestServer {
   smtp: number;
   submission: number;
   submissions: number;
+  pop3: number;
+  pop3s: number;
   stop(): Promise<void>;
 }
 
@@ -24,7 +26,7 @@ export async function startTestServer(over: ConfigInput = {}, transport?: Transp
   const config = validateConfig({
     hostname: "mx.tern.test",
     dataDir,
-    listen: { smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "127.0.0.1:0", ...over.listen },
+    listen: { smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "127.0.0.1:0", pop3: "127.0.0.1:0", pop3s: "127.0.0.1:0", ...over.listen },
     domains: ["tern.test"],
     users: [{ address: "alice@tern.test", password: TEST_PASSWORD }],
     ...over,
@@ -36,6 +38,8 @@ export async function startTestServer(over: ConfigInput = {}, transport?: Transp
     smtp: server.ports.smtp ?? 0,
     submission: server.ports.submission ?? 0,
     submissions: server.ports.submissions ?? 0,
+    pop3: server.ports.pop3 ?? 0,
+    pop3s: server.ports.pop3s ?? 0,
     async stop() {
       await server.close();
       if (!dir) rmSync(dataDir, { recursive: true, force: true });
