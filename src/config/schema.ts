@@ -132,6 +132,10 @@ const user = z
         .string({ error: "expected a string" })
         .refine(isPasswordHash, { error: 'expected a scrypt PHC string "$scrypt$ln=..,r=..,p=..$salt$hash"' })
         .optional(),
+      /** mailbox quota in bytes, 0 = unlimited (local delivery defers with 4.2.2 when over) */
+      quota: z.int({ error: "expected a whole number of bytes (0 = unlimited)" }).min(0, { error: "expected a whole number of bytes (0 = unlimited)" }).optional(),
+      /** file bulk/list mail (Precedence: bulk|list, List-Unsubscribe) into the "Advertising" folder */
+      advertisingFolder: z.boolean({ error: "expected true or false" }).optional(),
     },
     { error: "expected an object { address, password | passwordHash }" },
   )
@@ -152,6 +156,41 @@ const cidr = z.string({ error: CIDR_MSG }).refine(isCidr, { error: CIDR_MSG });
 
 const PATH_MSG = "expected a file path";
 const filePath = z.string({ error: PATH_MSG }).min(1, { error: PATH_MSG });
+
+const REGEX_MSG = "expected a regular expression";
+const regexString = z.string({ error: REGEX_MSG }).refine((v) => {
+  try {
+    new RegExp(v, "i");
+    return true;
+  } catch {
+    return false;
+  }
+}, { error: REGEX_MSG });
+const FOLDER_MSG = 'expected a folder name like "Junk" or "Lists.Tern"';
+const folderName = z.string({ error: FOLDER_MSG }).regex(/^(?!\.)(?!.*\.\.)(?!.*\.$)[^\/\x00-\x1f\x7f]{1,200}$/, { error: FOLDER_MSG });
+const CLAMD_MSG = 'expected "host:port" or a unix socket path';
+
+const filterRule = z
+  .strictObject(
+    {
+      match: z
+        .strictObject(
+          {
+            header: z.strictObject({ name: z.string({ error: "expected a header name" }).min(1), pattern: regexString }, { error: "expected { name, pattern }" }).optional(),
+            envelopeFrom: regexString.optional(),
+            envelopeTo: regexString.optional(),
+          },
+          { error: "expected an object { header?, envelopeFrom?, envelopeTo? }" },
+        )
+        .refine((m) => m.header || m.envelopeFrom !== undefined || m.envelopeTo !== undefined, { error: "expected at least one of header, envelopeFrom, envelopeTo" }),
+      action: z.enum(["folder", "reject", "discard"], { error: 'expected one of "folder", "reject", "discard"' }),
+      folder: folderName.optional(),
+    },
+    { error: "expected an object { match, action, folder? }" },
+  )
+  .superRefine((r, ctx) => {
+    if (r.action === "folder" && r.folder === undefined) ctx.addIssue({ code: "custom", path: ["folder"], message: 'expected a folder name (action is "folder")' });
+  });
 
 // ---------------------------------------------------------------------------------
 // the schema
@@ -221,6 +260,18 @@ export const configSchema = z.strictObject(
     }),
     spool: section({
       segmentSize: posInt(67108864),
+    }),
+    /** local delivery filters (src/delivery/filters.ts) and virus scanning */
+    filters: section({
+      rules: z.array(filterRule, { error: "expected a list of filter rules" }).default([]),
+      /** X-Spam-Flag: YES → the Junk folder */
+      spamToJunk: z.boolean({ error: "expected true or false" }).default(true),
+      /** clamd "host:port" or unix socket path; unset: no virus scan */
+      clamd: z
+        .string({ error: CLAMD_MSG })
+        .refine((v) => v.startsWith("/") || v.startsWith("./") || tryParseHostPort(v) !== undefined, { error: CLAMD_MSG })
+        .optional(),
+      clamdTimeout: seconds(30),
     }),
     log: section({
       level: z.enum(["debug", "info", "warn", "error"], { error: 'expected one of "debug", "info", "warn", "error"' }).default("info"),

@@ -15,6 +15,9 @@ writeFileSync(config, JSON.stringify({ dataDir: join(dir, "data"), domains: ["ex
 
 const tern = (args: string[], stdin?: string) => run(process.execPath, [...(isDeno ? ["run", "-A"] : []), main, ...args, "--config", config], stdin ?? "");
 
+// each test spawns a few CLI processes: allow for a loaded machine
+const T = { timeout: 60_000 };
+
 // the "running server": a connection opened before the CLI changes anything
 let live: SqliteDirectory;
 before(async () => {
@@ -26,7 +29,7 @@ after(() => {
 });
 
 describe("tern domain|user|alias", () => {
-  it("domain add/ls/del, seen by an open directory without restarting", async () => {
+  it("domain add/ls/del, seen by an open directory without restarting", T, async () => {
     const add = await tern(["domain", "add", "Other.example"]);
     assert.equal(add.code, 0, add.stderr);
     assert.equal(live.isLocalDomain("other.example"), true);
@@ -36,12 +39,15 @@ describe("tern domain|user|alias", () => {
     assert.equal(live.isLocalDomain("other.example"), false);
   });
 
-  it("user add reads the password from stdin (hashed), passwd, set, ls, del", async () => {
+  it("user add reads the password from stdin (hashed)", T, async () => {
     const add = await tern(["user", "add", "alice@example.com", "--quota", "1000000"], "pw from stdin\n");
     assert.equal(add.code, 0, add.stderr);
     assert.equal(await live.authenticate("alice@example.com", "pw from stdin"), "alice@example.com");
     assert.equal(live.getUser("alice@example.com")!.quota, 1000000);
     assert.ok(live.getUser("alice@example.com")!.passwordHash.startsWith("$scrypt$"));
+  });
+
+  it("user passwd, set, ls, del", T, async () => {
     const pw = await tern(["user", "passwd", "alice@example.com"], "second\r\n");
     assert.equal(pw.code, 0, pw.stderr);
     assert.equal(await live.authenticate("alice@example.com", "second"), "alice@example.com");
@@ -56,13 +62,16 @@ describe("tern domain|user|alias", () => {
     assert.equal(live.userExists("alice@example.com"), false);
   });
 
-  it("clear errors: unknown domain (1), empty password (1), bad quota and usage (2)", async () => {
+  it("clear errors: unknown domain (1), empty password (1)", T, async () => {
     const r1 = await tern(["user", "add", "bob@nowhere.example"], "x\n");
     assert.equal(r1.code, 1);
     assert.match(r1.stderr, /nowhere\.example is not a local domain/);
     const r2 = await tern(["user", "add", "bob@example.com"], "");
     assert.equal(r2.code, 1);
     assert.match(r2.stderr, /password is required/);
+  });
+
+  it("usage errors exit 2: bad quota, unknown subcommand", T, async () => {
     const r3 = await tern(["user", "add", "bob@example.com", "--quota", "lots"], "x\n");
     assert.equal(r3.code, 2);
     assert.match(r3.stderr, /--quota: expected a number of bytes/);
@@ -71,11 +80,14 @@ describe("tern domain|user|alias", () => {
     assert.match(r4.stderr, /alias: unknown subcommand "frobnicate"/);
   });
 
-  it("alias add/ls/del, including a catch-all", async () => {
+  it("alias add with local and remote targets", T, async () => {
     await tern(["user", "add", "carol@example.com"], "c\n");
     const add = await tern(["alias", "add", "sales@example.com", "carol@example.com", "partner@remote.example"]);
     assert.equal(add.code, 0, add.stderr);
     assert.deepEqual(live.expand("sales@example.com"), { local: ["carol@example.com"], remote: ["partner@remote.example"] });
+  });
+
+  it("alias catch-all, ls, del", T, async () => {
     assert.equal((await tern(["alias", "add", "@example.com", "carol@example.com"])).code, 0);
     assert.equal(live.userExists("random@example.com"), true);
     const ls = await tern(["alias", "ls"]);
@@ -85,6 +97,9 @@ describe("tern domain|user|alias", () => {
     assert.deepEqual(live.expand("sales@example.com"), { local: ["carol@example.com"], remote: [] });
     assert.equal((await tern(["alias", "del", "@example.com"])).code, 0);
     assert.equal(live.userExists("random@example.com"), false);
+  });
+
+  it("alias del of a missing alias fails", T, async () => {
     const missing = await tern(["alias", "del", "nope@example.com"]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no alias nope@example\.com/);
