@@ -4,7 +4,7 @@ import type { Config } from "./config/schema.ts";
 import { parseHostPort } from "./config/schema.ts";
 import { cidrContains, parseCidr } from "./core/cidr.ts";
 import { createLogger, type Logger } from "./core/log.ts";
-import { staticDirectory } from "./directory/static.ts";
+import { openConfiguredDirectory } from "./directory/open.ts";
 import { ensureCertificate } from "./runtime/cert.ts";
 import { defaultTransport } from "./runtime/index.ts";
 import type { Transport } from "./runtime/types.ts";
@@ -47,7 +47,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const tls = await ensureCertificate(config);
   const spool = await openSpool(config.dataDir, { segmentSize: config.spool.segmentSize, fs: deps.spoolFs });
   log.info("spool open", { dataDir: config.dataDir, queued: spool.list().length });
-  const directory = await staticDirectory(config.domains, config.users);
+  // <dataDir>/directory.db seeded from config; the tern CLI edits it while we run
+  const directory = await openConfiguredDirectory(config);
   const trusted = config.relay.trustedNetworks.map(parseCidr);
   const store: MailStore = openMailStore(join(config.dataDir, "mail"), { hostname: config.hostname });
 
