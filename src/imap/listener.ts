@@ -59,12 +59,12 @@ export class ImapService {
     return {
       open: (conn) => this.open(conn),
       data: (conn, chunk) => this.conns.get(conn)?.session?.feed(chunk),
-      drain: (conn) => this.drain(conn),
+      drain: (conn) => this.onDrain(conn),
       close: (conn) => this.closed(conn),
     };
   }
 
-  private drain(conn: Conn): void {
+  private onDrain(conn: Conn): void {
     const e = this.conns.get(conn);
     if (!e || conn.buffered >= MAX_OUTPUT_BUFFER) return;
     if (e.session && !e.session.closed) conn.resume();

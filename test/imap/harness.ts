@@ -46,7 +46,7 @@ export class ImapHarness {
   async send(s: string | Uint8Array): Promise<string> {
     const start = this.sends.length;
     this.session.feed(typeof s === "string" ? enc.encode(s) : s);
-    for (let i = 0; i < 30; i++) await new Promise((r) => setTimeout(r, 0));
+    for (let i = 0; i < 30; i++) await new Promise((r) => setImmediate(r));
     return this.sends.slice(start).join("");
   }
 
