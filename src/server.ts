@@ -14,13 +14,14 @@ import { openSpool } from "./spool/index.ts";
 import type { Spool } from "./spool/types.ts";
 import { join } from "node:path";
 import { startPop3 } from "./pop3/index.ts";
+import { startImap } from "./imap/index.ts";
 import { openMailStore } from "./store/index.ts";
 import type { MailStore } from "./store/types.ts";
 import type { SpoolFs } from "./runtime/fs.ts";
 
 export interface RunningServer {
   /** bound ports by listener name (useful with port 0) */
-  ports: Partial<Record<ListenerKind | "pop3" | "pop3s", number>>;
+  ports: Partial<Record<ListenerKind | "pop3" | "pop3s" | "imap" | "imaps", number>>;
   spool: Spool;
   /** the mailbox store (Maildir++ under <dataDir>/mail) */
   store: MailStore;
@@ -94,6 +95,16 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       transport, tls, store, authenticate: directory.authenticate, log: (event, fields) => log.debug(event, fields),
     });
     for (const [kind, svc] of pop3) {
+      services.push(svc);
+      ports[kind] = svc.port;
+      const { host } = parseHostPort(config.listen[kind] as string);
+      log.info("listening", { listener: kind, address: `${host}:${svc.port}`, transport: transport.name });
+    }
+    // IMAP (src/imap): imap with STARTTLS, imaps with implicit TLS
+    const imap = await startImap(config, {
+      transport, tls, store, authenticate: directory.authenticate, log: (event, fields) => log.debug(event, fields),
+    });
+    for (const [kind, svc] of imap) {
       services.push(svc);
       ports[kind] = svc.port;
       const { host } = parseHostPort(config.listen[kind] as string);

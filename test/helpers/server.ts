@@ -18,6 +18,8 @@ export interface TestServer {
   submissions: number;
   pop3: number;
   pop3s: number;
+  imap: number;
+  imaps: number;
   stop(): Promise<void>;
 }
 
@@ -26,7 +28,7 @@ export async function startTestServer(over: ConfigInput = {}, transport?: Transp
   const config = validateConfig({
     hostname: "mx.tern.test",
     dataDir,
-    listen: { smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "127.0.0.1:0", pop3: "127.0.0.1:0", pop3s: "127.0.0.1:0", ...over.listen },
+    listen: { smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "127.0.0.1:0", pop3: "127.0.0.1:0", pop3s: "127.0.0.1:0", imap: "127.0.0.1:0", imaps: "127.0.0.1:0", ...over.listen },
     domains: ["tern.test"],
     users: [{ address: "alice@tern.test", password: TEST_PASSWORD }],
     ...over,
@@ -40,6 +42,8 @@ export async function startTestServer(over: ConfigInput = {}, transport?: Transp
     submissions: server.ports.submissions ?? 0,
     pop3: server.ports.pop3 ?? 0,
     pop3s: server.ports.pop3s ?? 0,
+    imap: server.ports.imap ?? 0,
+    imaps: server.ports.imaps ?? 0,
     async stop() {
       await server.close();
       if (!dir) rmSync(dataDir, { recursive: true, force: true });
