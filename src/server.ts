@@ -137,7 +137,11 @@ async function shutdown(services: Service[], spool: Spool, graceMs: number, log:
     await new Promise((r) => setTimeout(r, 20));
   }
   for (const s of services) s.drain(true);
-  await new Promise((r) => setTimeout(r, 20));
+  // let the forced 421s reach the clients before the process exits: wait for the
+  // sockets to close (bounded: a peer that never reads cannot hold us)
+  const closeBy = Date.now() + 2000;
+  do await new Promise((r) => setTimeout(r, 20));
+  while (services.some((s) => s.connections > 0) && Date.now() < closeBy);
   await spool.close();
   log.info("stopped", {});
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { testCert } from "./cert.ts";
 
 export const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url).href);
 export const isDeno = "Deno" in globalThis;
@@ -27,8 +28,8 @@ export function tmpDir(prefix = "tern-child-"): string {
 }
 
 /**
- * Write a JSON config for a child server: loopback port 0 for the SMTP listeners
- * (submission and submissions off unless `over.listen` says otherwise), local domain
+ * Write a JSON config for a child server: smtp on loopback port 0, every other
+ * listener off unless `over.listen` says otherwise (no fixed ports in tests), local domain
  * tern.test with user alice@tern.test, loopback trusted for relay.
  */
 export function writeConfig(dir: string, dataDir: string, over: Record<string, unknown> = {}): string {
@@ -45,6 +46,19 @@ export function writeConfig(dir: string, dataDir: string, over: Record<string, u
   const path = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
+}
+
+/**
+ * The test certificate as PEM files in `dir`, for `tls: { cert, key }` in a child's
+ * config (a child then skips generating its own key, which takes a while).
+ */
+export async function certFiles(dir: string): Promise<{ cert: string; key: string }> {
+  const pem = await testCert();
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  writeFileSync(cert, pem.cert);
+  writeFileSync(key, pem.key, { mode: 0o600 });
+  return { cert, key };
 }
 
 export interface Exit {

@@ -6,7 +6,7 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { runTern, startChild, tmpDir, writeConfig } from "../helpers/child.ts";
+import { certFiles, runTern, startChild, tmpDir, writeConfig } from "../helpers/child.ts";
 import { deliverOne, queueId, RawClient } from "../helpers/smtp-client.ts";
 import { assertStored, readBody, withSpool } from "../helpers/spool-check.ts";
 
@@ -69,9 +69,9 @@ describe("crash: SIGKILL mid-flight, restart, nothing acknowledged is lost", () 
   const dataDir = join(dir, "data");
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("every 250 survives byte-exact, nothing partial appears", async () => {
+  it("every 250 survives byte-exact, nothing partial appears", { timeout: 60_000 }, async () => {
     // small segments: the crash lands with several segment files in play
-    const config = writeConfig(dir, dataDir, { spool: { segmentSize: 512 * 1024 } });
+    const config = writeConfig(dir, dataDir, { spool: { segmentSize: 512 * 1024 }, tls: await certFiles(dir) });
     const first = await startChild(config);
     const all: Tx[] = [];
     let acked = 0;
