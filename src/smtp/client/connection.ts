@@ -37,8 +37,6 @@ export interface DialTarget {
   /** address to dial (IP or name) */
   address: string;
   port: number;
-  /** name for SNI and certificate verification */
-  servername: string;
   implicitTls?: ClientTlsOptions;
   connectTimeoutMs: number;
   greetingTimeoutMs: number;

@@ -50,7 +50,6 @@ export async function openSession(dialer: Dialer, t: SessionTarget, o: ClientOpt
   const { sc, greeting } = await SmtpConnection.open(dialer, {
     address: t.address,
     port: t.port,
-    servername: t.host,
     implicitTls: t.implicitTls ? tlsOpts : undefined,
     connectTimeoutMs: o.timeouts.connect,
     greetingTimeoutMs: o.timeouts.greeting,
