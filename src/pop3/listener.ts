@@ -90,7 +90,7 @@ export class Pop3Service {
     }
     const session = new Pop3Session(newSessionId(), o.policy, {
       send: (bytes) => conn.write(bytes) || conn.buffered < HIGH_WATER,
-      drained: () => new Promise<void>((resolve) => entry.waiters.push(resolve)),
+      drained: () => (this.conns.has(conn) ? new Promise<void>((resolve) => entry.waiters.push(resolve)) : Promise.resolve()),
       startTls: () => (o.tls ? conn.startTls(o.tls) : Promise.reject(new Error("no certificate"))),
       close: () => conn.end(),
       now: this.now,

@@ -409,6 +409,7 @@ export class Pop3Session {
 
   /** flush, release the lock (no UPDATE), close */
   private end(): void {
+    if (this.closed) return;
     this.flush();
     if (this.state.kind !== "update") this.releaseLock();
     this.state = { kind: "closed" };

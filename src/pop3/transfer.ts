@@ -51,7 +51,7 @@ export async function sendMessage(
       bytes += part.length;
       if (part.length > 0) ready = sink.send(stuffer.push(part));
       if (top?.done) break;
-      if (!ready) await sink.drained();
+      if (!ready && !sink.gone) await sink.drained();
       if (sink.gone) return await stop(it, { kind: "broken" });
       sink.progress();
       step = await it.next();

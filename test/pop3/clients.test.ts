@@ -13,7 +13,7 @@ const ALICE = "alice@tern.test";
 const enc = new TextEncoder();
 let t: TestServer;
 /** real clients start processes and hash passwords: give them time */
-const SLOW = { timeout: 30_000 };
+const SLOW = { timeout: 60_000 };
 let inbox: FolderHandle;
 
 const POPLIB = `

@@ -5,11 +5,13 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import tls from "node:tls";
 import { Pop3Service } from "../../src/pop3/listener.ts";
+import type { Pop3Policy } from "../../src/pop3/types.ts";
 import { allTransports } from "../../src/runtime/index.ts";
 import type { Transport } from "../../src/runtime/types.ts";
 import { testCert } from "../helpers/cert.ts";
 import { FakeStore } from "../helpers/fake-store.ts";
 import { ALICE, PASSWORD, testPolicy } from "./harness.ts";
+import { python } from "../helpers/run.ts";
 
 /** a line-oriented client over a plain or TLS socket */
 class Client {
@@ -90,11 +92,12 @@ async function withService(
   transport: Transport,
   over: Partial<ConstructorParameters<typeof Pop3Service>[0]>,
   fn: (svc: Pop3Service, store: FakeStore) => Promise<void>,
+  policyOver: Partial<Pop3Policy> = {},
 ): Promise<void> {
   const store = new FakeStore();
   const svc = new Pop3Service({
     transport, host: "127.0.0.1", port: 0, implicitTls: false, tls: await testCert(),
-    policy: testPolicy(store, { authFailureDelayMs: () => 0 }),
+    policy: testPolicy(store, { authFailureDelayMs: () => 0, ...policyOver }),
     limits: { maxConnections: 10, maxConnectionsPerIp: 5 },
     idleMs: 600_000,
     ...over,
@@ -123,7 +126,7 @@ function bigMessage(size: number): string {
 
 for (const transport of allTransports()) {
   describe(`POP3 listener on ${transport.name}`, () => {
-    it("STLS then login, then a 3 MB RETR streamed byte-exact and dot-stuffed", { timeout: 30_000 }, async () => {
+    it("STLS then login, then a 3 MB RETR streamed byte-exact and dot-stuffed", { timeout: 60_000 }, async () => {
       await withService(transport, {}, async (_svc, store) => {
         const big = bigMessage(3 * 1024 * 1024);
         store.box(ALICE).inbox.chunkSize = 64 * 1024;
@@ -140,6 +143,40 @@ for (const transport of allTransports()) {
         assert.match(await c.cmd("QUIT"), /^\+OK .*signing off/);
         c.close();
       });
+    });
+
+    it("a client that vanishes mid-RETR: the store's reader is closed, the lock freed, nothing deleted", { timeout: 60_000 }, async () => {
+      let locks: Pop3Policy["locks"] | undefined;
+      await withService(transport, {}, async (svc, store) => {
+        const inbox = store.box(ALICE).inbox;
+        inbox.chunkSize = 64 * 1024;
+        await inbox.add("Subject: small\r\n\r\nx\r\n");
+        await inbox.add(bigMessage(6 * 1024 * 1024));
+        // a client with a tiny receive window that reads a little, stalls, then vanishes
+        const client = python(`
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1]))); f = s.makefile("rb")
+f.readline()
+s.sendall(b"USER ${ALICE}\\r\\nPASS ${PASSWORD}\\r\\nDELE 1\\r\\nRETR 2\\r\\n")
+for i in range(4): print(f.readline().decode().strip())
+sys.stdout.flush(); time.sleep(float(sys.argv[2])); s.close()
+`, [String(svc.port), "1"]);
+        let done = false;
+        client.finally(() => (done = true));
+        let streaming = false;
+        while (!done && !(streaming = inbox.openReaders === 1)) await new Promise((r) => setTimeout(r, 5));
+        assert.ok(streaming, "RETR was streaming while the client stalled");
+        const r = await client;
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /^\+OK send PASS\n\+OK alice.*\n\+OK message 1 deleted\n\+OK \d+ octets\n$/);
+        for (let i = 0; i < 300 && (svc.connections > 0 || inbox.openReaders > 0); i++) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(svc.connections, 0);
+        assert.equal(inbox.openReaders, 0, "the reader was closed");
+        assert.equal(inbox.entries.length, 2, "nothing deleted");
+        locks = (svc as unknown as { opts: { policy: Pop3Policy } }).opts.policy.locks;
+        assert.equal(locks.size, 0);
+      }, { allowInsecureAuth: true });
     });
 
     it("connections beyond the per-IP limit get -ERR [SYS/TEMP]", async () => {
