@@ -14,6 +14,8 @@ def ok(r):
     return r[1]
 `;
 
+const SLOW = { timeout: 60_000 };
+
 describe("IMAP with python imaplib", () => {
   let t: TestServer;
   before(async () => {
@@ -23,7 +25,7 @@ describe("IMAP with python imaplib", () => {
     await t.stop();
   });
 
-  it("logs in over implicit TLS and runs the everyday commands", async () => {
+  it("logs in over implicit TLS and runs the everyday commands", SLOW, async () => {
     const r = await python(PRELUDE + `
 M = imaplib.IMAP4_SSL('127.0.0.1', port, ssl_context=ctx)
 ok(M.login('alice@tern.test', pw))
@@ -77,7 +79,7 @@ print(json.dumps(out))
     assert.match(o.trash, /MESSAGES 1/);
   });
 
-  it("refuses LOGIN before STARTTLS and accepts it after", async () => {
+  it("refuses LOGIN before STARTTLS and accepts it after", SLOW, async () => {
     const r = await python(PRELUDE + `
 M = imaplib.IMAP4('127.0.0.1', port)
 out['before'] = list(M.capabilities)
@@ -108,7 +110,7 @@ print(json.dumps(out))
     assert.match(o.wrong, /AUTHENTICATIONFAILED/);
   });
 
-  it("wakes an IDLE client when another session appends", async () => {
+  it("wakes an IDLE client when another session appends", SLOW, async () => {
     const r = await python(PRELUDE + `
 import threading
 M = imaplib.IMAP4_SSL('127.0.0.1', port, ssl_context=ctx)

@@ -9,6 +9,8 @@ import { startTestServer, TEST_PASSWORD, type TestServer } from "../helpers/serv
 
 const hasMbsync = await run("mbsync", ["--version"]).then((r) => r.code === 0, () => false);
 
+const SLOW = { timeout: 60_000 };
+
 describe("IMAP with mbsync", { skip: !hasMbsync && "mbsync not installed" }, () => {
   let t: TestServer;
   let dir: string;
@@ -50,7 +52,7 @@ SyncState *
   const files = (folder: string) =>
     ["cur", "new"].flatMap((d) => readdirSync(join(dir, "mail", folder, d)).map((f) => join(dir, "mail", folder, d, f)));
 
-  it("pulls server mail, pushes local mail and flags, and propagates deletions", async () => {
+  it("pulls server mail, pushes local mail and flags, and propagates deletions", SLOW, async () => {
     const box = await t.server.store.mailbox("alice@tern.test");
     const inbox = await box.folder("INBOX");
     const enc = new TextEncoder();

@@ -2,6 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ImapHarness, msg } from "./harness.ts";
 
+const SLOW = { timeout: 60_000 };
+
 async function selected(over = {}) {
   const h = new ImapHarness(undefined, over);
   await h.login();
@@ -239,7 +241,7 @@ describe("IMAP session", () => {
     assert.match(out, /p1 OK.*\* 1 FETCH \(UID 1\)\r\np2 OK.*\+ Ready/s);
   });
 
-  it("FETCH of a large folder stays fast (10,000 messages)", async () => {
+  it("FETCH of a large folder stays fast (10,000 messages)", SLOW, async () => {
     const h = new ImapHarness();
     await h.login();
     const f = h.box().get("INBOX");
