@@ -51,17 +51,14 @@ export function makeMessage(size: number, to: string, from: string): Uint8Array 
   let i = head.length;
   const line = 78; // 76 chars + CRLF
   while (i < out.length) {
-    const n = Math.min(line, out.length - i);
-    out.fill(0x78, i, i + n); // "x"
-    if (n >= 2) {
-      out[i + n - 2] = 0x0d;
-      out[i + n - 1] = 0x0a;
-    } else out[i] = 0x0a;
+    const rest = out.length - i;
+    // never leave a tail shorter than CRLF + one char for the last line
+    const n = rest <= line ? rest : rest - line < 3 ? rest - 3 : line;
+    out.fill(0x78, i, i + n - 2); // "x"
+    out[i + n - 2] = 0x0d;
+    out[i + n - 1] = 0x0a;
     i += n;
   }
-  // keep the last two bytes CRLF so the terminator is "\r\n.\r\n"
-  out[out.length - 2] = 0x0d;
-  out[out.length - 1] = 0x0a;
   return out;
 }
 
