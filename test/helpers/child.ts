@@ -37,7 +37,7 @@ export function writeConfig(dir: string, dataDir: string, over: Record<string, u
   const config = {
     hostname: "mx.tern.test",
     dataDir,
-    listen: { smtp: "127.0.0.1:0", submission: false, submissions: false, pop3: false, pop3s: false, ...listen },
+    listen: { smtp: "127.0.0.1:0", submission: false, submissions: false, pop3: false, pop3s: false, imap: false, imaps: false, ...listen },
     domains: ["tern.test"],
     users: [{ address: "alice@tern.test", password: "s3cret-pass" }],
     relay: { trustedNetworks: ["127.0.0.0/8"] },
