@@ -29,6 +29,8 @@ export async function startTestServer(over: ConfigInput = {}, transport?: Transp
     hostname: "mx.tern.test",
     dataDir,
     listen: { smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "127.0.0.1:0", pop3: "127.0.0.1:0", pop3s: "127.0.0.1:0", imap: "127.0.0.1:0", imaps: "127.0.0.1:0", ...over.listen },
+    // never the machine's resolver in tests: only loopback (nothing answers on port 9 → tempfail)
+    dns: { servers: ["127.0.0.1:9"], timeoutMs: 300 },
     domains: ["tern.test"],
     users: [{ address: "alice@tern.test", password: TEST_PASSWORD }],
     ...over,
