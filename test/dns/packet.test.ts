@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { describe, it } from "node:test";
+// @ts-types="../../src/proto/dns/dns-packet.d.ts"
 import dnsPacket from "dns-packet";
 import { interpretAnswer } from "../../src/proto/dns/answer.ts";
 import { canonicalName, DnsDecodeError, decodeMessage, encodeQuery, RCODE_NXDOMAIN_3, RCODE_SERVFAIL_2 } from "../../src/proto/dns/packet.ts";

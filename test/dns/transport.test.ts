@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+// @ts-types="../../src/proto/dns/dns-packet.d.ts"
 import dnsPacket from "dns-packet";
 import { createResolver } from "../../src/dns/index.ts";
 import { createDnsTransport, parseResolvConf } from "../../src/runtime/dns.ts";

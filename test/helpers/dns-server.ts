@@ -21,6 +21,7 @@
 import { Buffer } from "node:buffer";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer, type Server, type Socket } from "node:net";
+// @ts-types="../../src/proto/dns/dns-packet.d.ts"
 import dnsPacket from "dns-packet";
 
 export interface ZoneEntry {

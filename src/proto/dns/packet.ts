@@ -2,6 +2,7 @@
 // package dns-packet). Only the record types the mail relay needs are typed in detail.
 
 import { Buffer } from "node:buffer";
+// @ts-types="./dns-packet.d.ts"
 import dnsPacket from "dns-packet";
 
 /** Query types the resolver asks for. */
