@@ -33,6 +33,10 @@ export class RawClient {
   private markClosed!: () => void;
   /** total reply lines received */
   lineCount = 0;
+  private skipping = 0;
+  private skipCode = 0;
+  private skipBad = 0;
+  private skipDone: ((bad: number) => void) | undefined;
 
   private constructor() {
     this.closed = new Promise((r) => (this.markClosed = r));
@@ -87,6 +91,11 @@ export class RawClient {
     if (line[3] === "-") return;
     const r: Reply = { code: Number(line.slice(0, 3)), lines: this.cur, last: line };
     this.cur = [];
+    if (this.skipping > 0) {
+      if (r.code !== this.skipCode) this.skipBad++;
+      if (--this.skipping === 0) this.skipDone?.(this.skipBad);
+      return;
+    }
     const w = this.waiters.shift();
     if (w) w.resolve(r);
     else this.queue.push(r);
@@ -110,6 +119,34 @@ export class RawClient {
     const out: Reply[] = [];
     for (let i = 0; i < n; i++) out.push(await this.reply());
     return out;
+  }
+
+  /**
+   * Drop the next `n` replies without keeping them (floods); resolves with how many
+   * of them did not have `code`. Call before the replies arrive.
+   */
+  skipReplies(n: number, code: number): Promise<number> {
+    this.skipping = n;
+    this.skipCode = code;
+    this.skipBad = 0;
+    return new Promise((resolve, reject) => {
+      this.skipDone = resolve;
+      this.closed.then(() => reject(new Error(`connection closed with ${this.skipping} replies to go`)));
+    });
+  }
+
+  /** stop reading from the socket (a slow client); the kernel buffers fill up */
+  pauseReading(): void {
+    this.sock.pause();
+  }
+
+  resumeReading(): void {
+    this.sock.resume();
+  }
+
+  /** bytes accepted by send()/write() but not yet handed to the kernel */
+  get unsent(): number {
+    return this.sock.writableLength;
   }
 
   /** expect the next reply to start with `prefix` (e.g. "250 2.0.0"); returns it */

@@ -2,7 +2,7 @@
 // system fails on demand. The client gets 452 4.3.1, the session goes on, the next
 // message succeeds once the failure clears, and a reopened spool holds nothing
 // half-committed.
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +11,7 @@ import { validateConfig } from "../../src/config/load.ts";
 import { createLogger } from "../../src/core/log.ts";
 import { nodeSpoolFs, type SpoolFs } from "../../src/runtime/fs.ts";
 import { type RunningServer, startServer } from "../../src/server.ts";
+import { certFiles } from "../helpers/child.ts";
 import { queueId, RawClient, sendBdat, sendData } from "../helpers/smtp-client.ts";
 import { assertStored, readBody, withSpool } from "../helpers/spool-check.ts";
 
@@ -38,6 +39,7 @@ function flakyFs() {
   return { fs, ctl };
 }
 
+const SLOW = { timeout: 60_000 };
 const enc = (s: string) => Buffer.from(s, "latin1");
 
 describe("robustness: disk full and write errors", () => {
@@ -48,19 +50,24 @@ describe("robustness: disk full and write errors", () => {
   /** id → body as sent, for every message that got 250 */
   const accepted = new Map<string, string>();
 
-  before(async () => {
-    const config = validateConfig({
-      hostname: "mx.tern.test",
-      dataDir,
-      listen: { smtp: "127.0.0.1:0", submission: false, submissions: false },
-      domains: ["tern.test"],
-      users: [{ address: "alice@tern.test", password: "s3cret-pass" }],
-    });
-    server = await startServer(config, { logger: createLogger("error"), spoolFs: fs });
-    port = server.ports.smtp!;
-  });
+  let ready: Promise<void> | undefined;
+  /** started by the first test (Bun ignores node:test hook timeouts) */
+  const up = () =>
+    ready ??= (async () => {
+      const off = Object.fromEntries(["submission", "submissions", "pop3", "pop3s", "imap", "imaps", "http"].map((k) => [k, false]));
+      const config = validateConfig({
+        hostname: "mx.tern.test",
+        dataDir,
+        listen: { smtp: "127.0.0.1:0", ...off },
+        tls: await certFiles(dataDir),
+        domains: ["tern.test"],
+        users: [{ address: "alice@tern.test", password: "s3cret-pass" }],
+      });
+      server = await startServer(config, { logger: createLogger("error"), spoolFs: fs });
+      port = server.ports.smtp!;
+    })();
   after(async () => {
-    await server.close();
+    await server?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -70,7 +77,8 @@ describe("robustness: disk full and write errors", () => {
     accepted.set(queueId(r), body);
   }
 
-  it("disk full during DATA: 452 4.3.1, the session goes on, then 250 once space is back", async () => {
+  it("disk full during DATA: 452 4.3.1, the session goes on, then 250 once space is back", SLOW, async () => {
+    await up();
     const c = await RawClient.connect(port);
     await c.hello();
     await ok(c, "Subject: before\r\n\r\nfine\r\n");
@@ -90,7 +98,8 @@ describe("robustness: disk full and write errors", () => {
     await c.quit();
   });
 
-  it("fdatasync failure: 452 4.3.1 for the commit that needed it, the next one is fine", async () => {
+  it("fdatasync failure: 452 4.3.1 for the commit that needed it, the next one is fine", SLOW, async () => {
+    await up();
     const c = await RawClient.connect(port);
     await c.hello();
     ctl.failSyncs = 1;
@@ -100,7 +109,8 @@ describe("robustness: disk full and write errors", () => {
     await c.quit();
   });
 
-  it("several sessions hit a full disk at once: each gets 452 4.3.1, then 250 once space is back", async () => {
+  it("several sessions hit a full disk at once: each gets 452 4.3.1, then 250 once space is back", SLOW, async () => {
+    await up();
     const clients = await Promise.all([1, 2, 3, 4].map(() => RawClient.connect(port)));
     for (const c of clients) await c.hello();
     ctl.full = true;
@@ -111,7 +121,8 @@ describe("robustness: disk full and write errors", () => {
     for (const c of clients) await c.quit();
   });
 
-  it("the spool holds exactly the acknowledged messages, byte-exact, after reopening", async () => {
+  it("the spool holds exactly the acknowledged messages, byte-exact, after reopening", SLOW, async () => {
+    await up();
     assert.deepEqual(server.spool.list().map((m) => m.id).sort(), [...accepted.keys()].sort());
     await server.close();
     await withSpool(dataDir, async (spool, list) => {

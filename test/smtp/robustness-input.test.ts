@@ -1,7 +1,7 @@
 // Bad input against a real in-process server: garbage, NUL bytes, over-long lines,
 // command floods, too many errors, clients vanishing mid-message, the size limit.
 // After each, a normal message still goes through.
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { deliverOne, queueId, RawClient, sendBdat, sendData } from "../helpers/smtp-client.ts";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,11 +11,21 @@ import type { ConfigInput } from "../../src/config/schema.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { assertStored, readBody, withSpool } from "../helpers/spool-check.ts";
 
-let t: TestServer;
-const dir = mkdtempSync(join(tmpdir(), "tern-robust-"));
 const MAX_SIZE = 100_000;
+const config: ConfigInput = { limits: { maxErrors: 50, maxMessageSize: MAX_SIZE } };
+let t: TestServer;
+let ready: Promise<TestServer> | undefined;
+/** Bun ignores node:test hook timeouts (5 s): slow setup happens in the first test that needs it */
+const SLOW = { timeout: 60_000 };
+const dir = mkdtempSync(join(tmpdir(), "tern-robust-"));
+
+async function up(): Promise<TestServer> {
+  t = await (ready ??= startTestServer(config, undefined, dir));
+  return t;
+}
 
 async function client(): Promise<RawClient> {
+  await up();
   const c = await RawClient.connect(t.smtp);
   await c.hello();
   return c;
@@ -26,16 +36,12 @@ function ids(): string[] {
 }
 
 describe("robustness: bad input", () => {
-  const config: ConfigInput = { limits: { maxErrors: 50, maxMessageSize: MAX_SIZE } };
-  before(async () => {
-    t = await startTestServer(config, undefined, dir);
-  });
   after(async () => {
-    await t.stop();
+    await t?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("binary garbage lines get 500 and the session stays in sync", async () => {
+  it("binary garbage lines get 500 and the session stays in sync", SLOW, async () => {
     const c = await client();
     const junk = new Uint8Array(4096);
     for (let i = 0; i < junk.length; i++) junk[i] = (i * 7919 + 13) & 0xff;
@@ -56,7 +62,7 @@ describe("robustness: bad input", () => {
     await deliverOne(t.smtp);
   });
 
-  it("NUL bytes: in a command → 500; in a body → stored byte-exact", async () => {
+  it("NUL bytes: in a command → 500; in a body → stored byte-exact", SLOW, async () => {
     const c = await client();
     c.send("NO\0OP\r\nMAIL FROM:<a\0b@example.org>\r\nNOOP\r\n");
     assert.equal((await c.reply()).code, 500);
@@ -69,7 +75,7 @@ describe("robustness: bad input", () => {
     await c.quit();
   });
 
-  it("a 1 MB line without CRLF → 500 5.5.2, then in sync", async () => {
+  it("a 1 MB line without CRLF → 500 5.5.2, then in sync", SLOW, async () => {
     const c = await client();
     const big = Buffer.alloc(1024 * 1024, "x");
     for (let i = 0; i < 16; i++) await c.write(big.subarray(i * 65536, (i + 1) * 65536));
@@ -81,7 +87,7 @@ describe("robustness: bad input", () => {
     await c.quit();
   });
 
-  it("100k pipelined NOOPs are all answered", async () => {
+  it("100k pipelined NOOPs are all answered", SLOW, async () => {
     const c = await client();
     const N = 100_000;
     const batch = Buffer.from("NOOP\r\n".repeat(1000));
@@ -95,7 +101,7 @@ describe("robustness: bad input", () => {
     await deliverOne(t.smtp);
   });
 
-  it("too many errors → 421 4.7.0 and the connection closes", async () => {
+  it("too many errors → 421 4.7.0 and the connection closes", SLOW, async () => {
     const s = await startTestServer({ limits: { maxErrors: 5 } });
     try {
       const c = await RawClient.connect(s.smtp);
@@ -115,7 +121,8 @@ describe("robustness: bad input", () => {
     }
   });
 
-  it("a client that vanishes mid-DATA leaves no message behind", async () => {
+  it("a client that vanishes mid-DATA leaves no message behind", SLOW, async () => {
+    await up();
     const before = ids();
     const c = await client();
     c.send("MAIL FROM:<v@example.org>\r\nRCPT TO:<alice@tern.test>\r\nDATA\r\n");
@@ -128,7 +135,8 @@ describe("robustness: bad input", () => {
     assert.deepEqual(ids(), [...before, fresh].sort());
   });
 
-  it("a client that vanishes mid-BDAT leaves no message behind", async () => {
+  it("a client that vanishes mid-BDAT leaves no message behind", SLOW, async () => {
+    await up();
     const before = ids();
     const c = await client();
     c.send("MAIL FROM:<v@example.org>\r\nRCPT TO:<alice@tern.test>\r\nBDAT 20\r\nSubject: chunk 1\r\n\r\nBDAT 50000 LAST\r\n");
@@ -141,7 +149,8 @@ describe("robustness: bad input", () => {
     assert.deepEqual(ids(), [...before, fresh].sort());
   });
 
-  it("the size limit: 552 5.3.4 after streaming (DATA and BDAT), nothing stored, in sync", async () => {
+  it("the size limit: 552 5.3.4 after streaming (DATA and BDAT), nothing stored, in sync", SLOW, async () => {
+    await up();
     const before = ids();
     const c = await client();
     const big = "Subject: big\r\n\r\n" + "y".repeat(76).concat("\r\n").repeat(Math.ceil((MAX_SIZE * 2) / 78));
@@ -158,12 +167,13 @@ describe("robustness: bad input", () => {
     await c.quit();
   });
 
-  it("after all that, a restart finds exactly the acknowledged messages", async () => {
+  it("after all that, a restart finds exactly the acknowledged messages", SLOW, async () => {
+    await up();
     const acked = ids();
     await t.stop();
     const reopened = await withSpool(dir, async (_spool, list) => list.map((m) => m.id).sort());
     assert.deepEqual(reopened, acked);
-    t = await startTestServer(config, undefined, dir);
-    await deliverOne(t.smtp);
+    ready = startTestServer(config, undefined, dir);
+    await deliverOne((await up()).smtp);
   });
 });

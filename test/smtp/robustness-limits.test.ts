@@ -7,6 +7,8 @@ import type { ConfigInput } from "../../src/config/schema.ts";
 import { deliverOne, RawClient } from "../helpers/smtp-client.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
+const SLOW = { timeout: 60_000 }; // each test starts its own server
+
 async function withServer(over: ConfigInput, fn: (t: TestServer) => Promise<void>): Promise<void> {
   const t = await startTestServer(over);
   try {
@@ -57,7 +59,7 @@ function tlsHello(port: number): Promise<string> {
 }
 
 describe("robustness: limits, timeouts, TLS garbage", () => {
-  it("maxConnections: one too many → 421 4.7.0, then room again", () =>
+  it("maxConnections: one too many → 421 4.7.0, then room again", SLOW, () =>
     withServer({ limits: { maxConnections: 3 } }, async (t) => {
       // the limit counts connections on each listener
       const open = await Promise.all([1, 2, 3].map(() => RawClient.connect(t.smtp)));
@@ -70,7 +72,7 @@ describe("robustness: limits, timeouts, TLS garbage", () => {
       for (const c of open.slice(1)) await c.quit();
     }));
 
-  it("maxConnectionsPerIp: one too many from 127.0.0.1 → 421 4.7.0; another IP is fine", () =>
+  it("maxConnectionsPerIp: one too many from 127.0.0.1 → 421 4.7.0; another IP is fine", SLOW, () =>
     withServer({ limits: { maxConnectionsPerIp: 2 } }, async (t) => {
       const open = await Promise.all([1, 2].map(() => RawClient.connect(t.smtp)));
       for (const c of open) await c.expect("220 ");
@@ -84,7 +86,7 @@ describe("robustness: limits, timeouts, TLS garbage", () => {
       await open[0]!.quit();
     }));
 
-  it("command timeout (1 s): an idle client gets 421 4.4.2 and is closed", () =>
+  it("command timeout (1 s): an idle client gets 421 4.4.2 and is closed", SLOW, () =>
     withServer({ timeouts: { command: 1 } }, async (t) => {
       const c = await RawClient.connect(t.smtp);
       await c.hello();
@@ -98,7 +100,7 @@ describe("robustness: limits, timeouts, TLS garbage", () => {
       assert.equal(t.server.spool.list().length, 1);
     }));
 
-  it("data timeout (1 s): a client stalled mid-DATA gets 421 4.4.2, nothing stored", () =>
+  it("data timeout (1 s): a client stalled mid-DATA gets 421 4.4.2, nothing stored", SLOW, () =>
     withServer({ timeouts: { data: 1 } }, async (t) => {
       const c = await RawClient.connect(t.smtp);
       await c.hello();
@@ -113,7 +115,7 @@ describe("robustness: limits, timeouts, TLS garbage", () => {
       await deliverOne(t.smtp);
     }));
 
-  it("TLS garbage on the implicit-TLS port: connection closed, the server is fine", () =>
+  it("TLS garbage on the implicit-TLS port: connection closed, the server is fine", SLOW, () =>
     withServer({}, async (t) => {
       const junk = await RawClient.connect(t.submissions);
       junk.send("EHLO this is not a TLS ClientHello\r\n");
@@ -127,7 +129,7 @@ describe("robustness: limits, timeouts, TLS garbage", () => {
       await deliverOne(t.smtp);
     }));
 
-  it("TLS garbage after STARTTLS: connection closed, the server is fine", () =>
+  it("TLS garbage after STARTTLS: connection closed, the server is fine", SLOW, () =>
     withServer({}, async (t) => {
       const c = await RawClient.connect(t.smtp);
       await c.hello();

@@ -34,6 +34,7 @@ export class SmtpReceiver {
   private paused = false;
   private held: Uint8Array | null = null; // input not processed while paused (copied)
   private dropRest = false; // discardBuffered() was called during this feed()
+  private owned: Uint8Array | null = null; // the held buffer being replayed by resume()
   private discardCr = false; // the discarded over-long line's last byte was CR
   private readonly data = new DataReceiver();
   private readonly onBody: (chunk: Uint8Array) => void;
@@ -82,7 +83,10 @@ export class SmtpReceiver {
     this.paused = false;
     const h = this.held;
     this.held = null;
-    if (h) this.feed(h);
+    if (!h) return;
+    this.owned = h;
+    this.feed(h);
+    this.owned = null;
   }
 
   feed(buf: Uint8Array): void {
@@ -121,7 +125,9 @@ export class SmtpReceiver {
   }
 
   private hold(buf: Uint8Array, from: number): void {
-    const rest = buf.slice(from); // copy: the caller may reuse its buffer
+    // copy (the caller may reuse its buffer) unless it is our own held copy: a reader
+    // that pauses again and again while replaying must not copy the tail each time
+    const rest = buf === this.owned ? buf.subarray(from) : buf.slice(from);
     if (!this.held) this.held = rest;
     else {
       const joined = new Uint8Array(this.held.length + rest.length);

@@ -67,7 +67,9 @@ export class SmtpService {
       data: (conn, chunk) => this.sessions.get(conn)?.feed(chunk),
       drain: (conn) => {
         const s = this.sessions.get(conn);
-        if (s && !s.closed && conn.buffered < MAX_OUTPUT_BUFFER) conn.resume();
+        if (!s || s.closed || conn.buffered >= MAX_OUTPUT_BUFFER) return;
+        if (!s.busy) conn.resume();
+        s.outputReady();
       },
       close: (conn) => this.closed(conn),
     };
@@ -94,6 +96,7 @@ export class SmtpService {
         return conn.tlsInfo() ?? { protocol: "TLS", cipher: "unknown" };
       },
       close: () => conn.end(),
+      congested: () => conn.buffered >= MAX_OUTPUT_BUFFER,
       begin: o.begin,
       now: this.now,
       delay: (ms, fn) => setTimeout(fn, ms),

@@ -2,7 +2,7 @@
 // and the spool. No sockets here: bytes arrive through feed(), replies leave through
 // the injected SessionHost, messages go to the injected spool.
 
-import { parseCommand } from "../../proto/smtp/command.ts";
+import { type Command, parseCommand } from "../../proto/smtp/command.ts";
 import { SmtpReceiver } from "../../proto/smtp/receiver.ts";
 import * as R from "../../proto/smtp/replies.ts";
 import { type Reply, reply } from "../../proto/smtp/replies.ts";
@@ -27,7 +27,15 @@ export interface SessionHost {
   committed?(id: string, size: number): void;
   /** stop (false) or restart (true) reading from the client while an async step runs */
   wantInput?(on: boolean): void;
+  /**
+   * true while the client is not reading its replies fast enough: the session stops
+   * parsing pipelined commands until outputReady() (RFC 2920 §3.1 lets us wait)
+   */
+  congested?(): boolean;
 }
+
+/** reply bytes gathered before they are handed to the host mid-chunk */
+const OUT_FLUSH = 16 * 1024;
 
 type Phase =
   | { kind: "fresh" } // before EHLO/HELO
@@ -63,6 +71,8 @@ export class SmtpSession {
   private bdatDiscard = false;
   private bdatLast = false;
   private bdatSize = 0;
+  /** parsing stopped because the host's output is congested */
+  private outputBlocked = false;
   lastActivity: number;
 
   constructor(
@@ -111,6 +121,15 @@ export class SmtpSession {
     if (this.phase.kind === "closed") return;
     this.lastActivity = this.host.now();
     this.rx.feed(chunk);
+    this.flush();
+  }
+
+  /** the host's output drained below its limit: parse what was held back */
+  outputReady(): void {
+    if (!this.outputBlocked || this.phase.kind === "closed" || this.phase.kind === "busy") return;
+    this.outputBlocked = false;
+    this.host.wantInput?.(true);
+    this.rx.resume();
     this.flush();
   }
 
@@ -174,7 +193,20 @@ export class SmtpSession {
       return this.fail(reply(R.C500, "5.5.2", "command is not valid UTF-8"));
     }
     if (this.phase.kind === "auth") return this.saslStep(this.phase.sasl.next(line.trim()));
-    const cmd = parseCommand(line);
+    this.command(parseCommand(line));
+    if (this.out.length >= OUT_FLUSH) this.flushPipelined();
+  }
+
+  /** a long pipelined group: send what is gathered, stop parsing while the client lags */
+  private flushPipelined(): void {
+    this.flush();
+    if (this.phase.kind === "closed" || this.phase.kind === "busy" || !this.host.congested?.()) return;
+    this.outputBlocked = true;
+    this.rx.pause(); // the rest of the chunk is held by the receiver
+    this.host.wantInput?.(false);
+  }
+
+  private command(cmd: Command): void {
     switch (cmd.verb) {
       case "EHLO":
       case "HELO":
