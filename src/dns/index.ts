@@ -47,12 +47,13 @@ export class Resolver implements DestinationResolver {
     private readonly random: () => number,
   ) {}
 
-  async resolve(domain: string): Promise<Destination> {
+  resolve(domain: string): Promise<Destination> {
     const literal = addressLiteral(domain);
-    if (literal) return literalDestination(literal);
+    if (literal) return Promise.resolve(literalDestination(literal));
     const name = canonicalDomain(domain);
-    if (!name) return { kind: "nxdomain" }; // not a valid domain name: it cannot exist
-    return this.routes.match(name) ?? mxDestination(this.dns, name, this.random);
+    if (!name) return Promise.resolve({ kind: "nxdomain" }); // not a valid domain name: it cannot exist
+    const routed = this.routes.match(name);
+    return routed ? Promise.resolve(routed) : mxDestination(this.dns, name, this.random);
   }
 
   async addresses(host: string): Promise<string[]> {
