@@ -163,6 +163,11 @@ export class MaildirFolder implements FolderHandle {
     });
   }
 
+  /** resolves once the writes queued so far have finished */
+  idle(): Promise<void> {
+    return this.locked(() => Promise.resolve());
+  }
+
   // ---- internals -----------------------------------------------------------------
 
   /** rename the file so its ":2," info matches `next`; false when the file is gone */
