@@ -21,7 +21,7 @@ async function queued(config: string): Promise<string[]> {
 async function midData(port: number): Promise<RawClient> {
   const c = await RawClient.connect(port);
   await c.hello();
-  c.send("MAIL FROM:<mid@example.org>\r\nRCPT TO:<alice@tern.test>\r\nDATA\r\n");
+  c.send("MAIL FROM:<mid@example.org>\r\nRCPT TO:<rcpt@example.net>\r\nDATA\r\n");
   await c.expect("250 ");
   await c.expect("250 ");
   await c.expect("354 ");

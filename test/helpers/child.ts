@@ -37,7 +37,7 @@ export function writeConfig(dir: string, dataDir: string, over: Record<string, u
   const config = {
     hostname: "mx.tern.test",
     dataDir,
-    listen: { smtp: "127.0.0.1:0", submission: false, submissions: false, pop3: false, pop3s: false, imap: false, imaps: false, ...listen },
+    listen: { smtp: "127.0.0.1:0", submission: false, submissions: false, pop3: false, pop3s: false, imap: false, imaps: false, http: false, ...listen },
     // never the machine's resolver in tests: only loopback (nothing answers on port 9 → tempfail)
     dns: { servers: ["127.0.0.1:9"], timeoutMs: 300 },
     domains: ["tern.test"],

@@ -4,6 +4,14 @@
 import * as net from "node:net";
 import * as tls from "node:tls";
 
+/**
+ * The default recipient: a remote address, relayed for loopback clients (the test
+ * configs trust 127.0.0.0/8). Test servers resolve only through a loopback name server
+ * that never answers, so its delivery defers and an accepted message stays in the
+ * spool for the whole test (local mail may be delivered and leave the spool at once).
+ */
+export const HELD_RCPT = "rcpt@example.net";
+
 export interface Reply {
   code: number;
   /** text of every line after "NNN-" / "NNN " */
@@ -200,7 +208,7 @@ export class RawClient {
 }
 
 /** A full DATA transaction pipelined in one write; resolves with the final reply. */
-export async function sendData(c: RawClient, body: string | Uint8Array, from = "sender@example.org", to = "alice@tern.test"): Promise<Reply> {
+export async function sendData(c: RawClient, body: string | Uint8Array, from = "sender@example.org", to = HELD_RCPT): Promise<Reply> {
   c.send(`MAIL FROM:<${from}>\r\nRCPT TO:<${to}>\r\nDATA\r\n`);
   await c.expect("250 ");
   await c.expect("250 ");
@@ -211,7 +219,7 @@ export async function sendData(c: RawClient, body: string | Uint8Array, from = "
 }
 
 /** A full BDAT LAST transaction pipelined in one write; resolves with the final reply. */
-export async function sendBdat(c: RawClient, body: Uint8Array, from = "sender@example.org", to = "alice@tern.test"): Promise<Reply> {
+export async function sendBdat(c: RawClient, body: Uint8Array, from = "sender@example.org", to = HELD_RCPT): Promise<Reply> {
   c.send(`MAIL FROM:<${from}>\r\nRCPT TO:<${to}>\r\nBDAT ${body.length} LAST\r\n`);
   c.send(body);
   await c.expect("250 ");

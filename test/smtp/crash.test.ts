@@ -43,7 +43,7 @@ function makeTx(client: number, n: number): Tx {
   const tag = `c${client}-m${n}`;
   const body = bodyFor(tag, n);
   const bdat = n % 2 === 1;
-  const env = `MAIL FROM:<${tag}@example.org>\r\nRCPT TO:<alice@tern.test>\r\n`;
+  const env = `MAIL FROM:<${tag}@example.org>\r\nRCPT TO:<rcpt@example.net>\r\n`;
   let wire: Uint8Array[];
   if (bdat) {
     const b = enc(body);
@@ -109,7 +109,7 @@ describe("crash: SIGKILL mid-flight, restart, nothing acknowledged is lost", () 
       const c = await RawClient.connect(first.ports.smtp!);
       await c.hello(`partial-${kind}.test`);
       const body = enc(bodyFor(`partial-${kind}`, 3));
-      c.send(`MAIL FROM:<partial-${kind}@example.org>\r\nRCPT TO:<alice@tern.test>\r\n`);
+      c.send(`MAIL FROM:<partial-${kind}@example.org>\r\nRCPT TO:<rcpt@example.net>\r\n`);
       c.send(kind === "DATA" ? "DATA\r\n" : `BDAT ${body.length + 10} LAST\r\n`);
       await c.write(body); // no terminator; 10 bytes short of the BDAT chunk
       await c.expect("250 2.1.0");

@@ -62,6 +62,9 @@ describe("robustness: disk full and write errors", () => {
         tls: await certFiles(dataDir),
         domains: ["tern.test"],
         users: [{ address: "alice@tern.test", password: "s3cret-pass" }],
+        relay: { trustedNetworks: ["127.0.0.0/8"] },
+        // never the machine's resolver: nothing answers on port 9, remote mail stays queued
+        dns: { servers: ["127.0.0.1:9"], timeoutMs: 300 },
       });
       server = await startServer(config, { logger: createLogger("error"), spoolFs: fs });
       port = server.ports.smtp!;

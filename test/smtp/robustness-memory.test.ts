@@ -54,7 +54,7 @@ async function bigMessage(bdat: boolean): Promise<void> {
   const head = Buffer.from(`Subject: 100 MB by ${bdat ? "BDAT" : "DATA"}\r\n\r\n`, "latin1");
   hash.update(head);
   if (bdat) {
-    c.send(`MAIL FROM:<big@example.org> SIZE=${MESSAGE}\r\nRCPT TO:<alice@tern.test>\r\nBDAT ${head.length}\r\n`);
+    c.send(`MAIL FROM:<big@example.org> SIZE=${MESSAGE}\r\nRCPT TO:<rcpt@example.net>\r\nBDAT ${head.length}\r\n`);
     c.send(head);
     for (let i = 0; i < MESSAGE / MB; i += 10) {
       const last = i + 10 >= MESSAGE / MB;
@@ -66,7 +66,7 @@ async function bigMessage(bdat: boolean): Promise<void> {
       }
     }
   } else {
-    c.send(`MAIL FROM:<big@example.org> SIZE=${MESSAGE}\r\nRCPT TO:<alice@tern.test>\r\nDATA\r\n`);
+    c.send(`MAIL FROM:<big@example.org> SIZE=${MESSAGE}\r\nRCPT TO:<rcpt@example.net>\r\nDATA\r\n`);
     c.send(head);
     for (let j = 0; j < MESSAGE / MB; j++) {
       const b = block(j);
