@@ -3,6 +3,7 @@
 //   tern serve [--config FILE]
 //   tern check-config [--config FILE]
 //   tern queue ls [--config FILE] [--json]
+//   tern queue flush|stats|retry ID|delete ID|suspend DOMAIN|resume DOMAIN (running server, src/queue/cli.ts)
 //   tern domain|user|alias ... (see src/directory/cli.ts)
 //   tern --version | --help
 //
@@ -14,6 +15,7 @@ import { ConfigError, findConfigFile, loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { fileExists, readTextFile } from "./runtime/files.ts";
 import type { QueuedMessage } from "./spool/types.ts";
+import { checkArgs, type ControlSubcommand, isControlSubcommand, queueControl } from "./queue/cli.ts";
 
 const USAGE = `Usage: tern <command> [options]
 
@@ -21,6 +23,11 @@ Commands:
   serve           start the mail server
   check-config    validate the configuration and print a summary
   queue ls        list the messages in the spool
+  queue flush     (running server) try every queued message now
+  queue retry ID  (running server) try one message now
+  queue delete ID (running server) remove a message, no bounce
+  queue stats     (running server) counts by state, oldest age, deferred by domain
+  queue suspend|resume DOMAIN   (running server) hold / release a domain
   domain add|del|ls DOMAIN...
   user add|del|passwd|set|ls ADDRESS   (password: typed, or first line of stdin)
                   [--quota BYTES] [--advertising-folder | --no-advertising-folder]
@@ -29,7 +36,7 @@ Commands:
 Options:
   -c, --config FILE   config file (.ts, .js or .json); default: $TERN_CONFIG,
                       else ./tern.config.ts, else ./tern.config.json, else defaults
-      --json          (queue ls) print JSON
+      --json          (queue ls, queue stats ...) print JSON
   -h, --help          show this help
   -v, --version       print the version
 
@@ -234,6 +241,15 @@ async function accounts(args: Args, command: string, sub: string | undefined, re
   }
 }
 
+async function queueControlCommand(args: Args, sub: ControlSubcommand, rest: string[]): Promise<number> {
+  const bad = checkArgs(sub, rest);
+  if (bad) return usageError(bad);
+  const config = await load(args.config);
+  if (!config) return 1;
+  const io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) };
+  return queueControl(sub, rest, { dataDir: config.dataDir, json: args.json }, io);
+}
+
 // ---------------------------------------------------------------------------------
 
 export async function main(argv: string[]): Promise<number | undefined> {
@@ -262,7 +278,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       if (sub !== undefined) return usageError(`check-config: unexpected argument "${sub}"`);
       return checkConfig(args);
     case "queue":
-      if (sub !== "ls") return usageError(sub === undefined ? "queue: expected a subcommand (ls)" : `queue: unknown subcommand "${sub}"`);
+      if (isControlSubcommand(sub)) return queueControlCommand(args, sub, rest);
+      if (sub !== "ls") return usageError(sub === undefined ? "queue: expected a subcommand (ls, flush, retry, delete, stats, suspend, resume)" : `queue: unknown subcommand "${sub}"`);
       if (rest.length) return usageError(`queue ls: unexpected argument "${rest[0]}"`);
       return queueLs(args);
     case "domain":

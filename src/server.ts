@@ -12,6 +12,10 @@ import type { ListenerKind, SessionPolicy } from "./smtp/server/policy.ts";
 import { SmtpService } from "./smtp/server/listener.ts";
 import { openSpool } from "./spool/index.ts";
 import type { Spool } from "./spool/types.ts";
+import { createResolver } from "./dns/index.ts";
+import { createRemoteAgent } from "./smtp/client/index.ts";
+import type { Agents } from "./queue/context.ts";
+import { type QueueService, startQueue } from "./queue/service.ts";
 import { join } from "node:path";
 import { startPop3 } from "./pop3/index.ts";
 import { startImap } from "./imap/index.ts";
@@ -23,6 +27,8 @@ export interface RunningServer {
   /** bound ports by listener name (useful with port 0) */
   ports: Partial<Record<ListenerKind | "pop3" | "pop3s" | "imap" | "imaps", number>>;
   spool: Spool;
+  /** the queue: scheduler, delivery event bus (queue.events), control socket */
+  queue: QueueService;
   /** the mailbox store (Maildir++ under <dataDir>/mail) */
   store: MailStore;
   /** graceful shutdown: stop accepting, finish or 421 transactions, commit, close */
@@ -32,6 +38,8 @@ export interface RunningServer {
 export interface ServerDeps {
   transport?: Transport;
   logger?: Logger;
+  /** delivery agents (tests inject fakes); default: the remote relay (src/smtp/client) */
+  agents?: Agents;
   /** file-system access for the spool (tests inject write/sync failures); default node:fs */
   spoolFs?: SpoolFs;
 }
@@ -52,6 +60,20 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const directory = await openConfiguredDirectory(config);
   const trusted = config.relay.trustedNetworks.map(parseCidr);
   const store: MailStore = openMailStore(join(config.dataDir, "mail"), { hostname: config.hostname });
+  // the queue (src/queue): scheduler → delivery agents; <dataDir>/events.log; <dataDir>/control.sock
+  let queue: QueueService;
+  const remote = deps.agents ? undefined : createRemoteAgent({ hostname: config.hostname, outbound: config.outbound }, { resolver: createResolver(config), spool });
+  // The local MDA (src/delivery: localAgentFromConfig) is not wired yet: tests that expect
+  // acknowledged local mail to stay in the spool must change first. Until then local
+  // recipients stay deferred ("local delivery is not configured"), never bounced early.
+  try {
+    const agents: Agents = deps.agents ?? (remote ? { remote } : {});
+    queue = await startQueue(config, { spool, agents, isLocalDomain: directory.isLocalDomain, log });
+  } catch (e) {
+    remote?.close();
+    await spool.close();
+    throw e;
+  }
 
   const services: Service[] = [];
   const ports: RunningServer["ports"] = {};
@@ -83,7 +105,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         limits: config.limits,
         timeouts: { commandMs: config.timeouts.command * 1000, dataMs: config.timeouts.data * 1000 },
         log: (event, fields) => log.debug(event, fields),
-        onCommitted: (id, size) => log.info("queued", { id, size, listener: l.kind }),
+        onCommitted: (id, size) => {
+          log.info("queued", { id, size, listener: l.kind });
+          queue.enqueue(id);
+        },
       });
       await svc.start();
       services.push(svc);
@@ -112,13 +137,17 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     }
   } catch (e) {
     for (const s of services) await s.stopListening();
+    await queue.close(0);
+    remote?.close();
     await spool.close();
     throw e;
   }
 
   let closing: Promise<void> | undefined;
-  const close = () => closing ??= shutdown(services, spool, config.timeouts.shutdown * 1000, log);
-  return { ports, spool, store, close };
+  const graceMs = config.timeouts.shutdown * 1000;
+  // the queue stops and stores its attempts in flight while the listeners drain
+  const close = () => closing ??= shutdown(services, spool, graceMs, log, queue.close(graceMs).then(() => remote?.close()));
+  return { ports, spool, queue, store, close };
 }
 
 /** a listener service (SMTP, POP3) as shutdown sees it */
@@ -128,7 +157,7 @@ interface Service {
   drain(force: boolean): void;
 }
 
-async function shutdown(services: Service[], spool: Spool, graceMs: number, log: Logger): Promise<void> {
+async function shutdown(services: Service[], spool: Spool, graceMs: number, log: Logger, queueClosed: Promise<void>): Promise<void> {
   log.info("shutting down", {});
   await Promise.all(services.map((s) => s.stopListening()));
   for (const s of services) s.drain(false);
@@ -142,6 +171,7 @@ async function shutdown(services: Service[], spool: Spool, graceMs: number, log:
   const closeBy = Date.now() + 2000;
   do await new Promise((r) => setTimeout(r, 20));
   while (services.some((s) => s.connections > 0) && Date.now() < closeBy);
+  await queueClosed;
   await spool.close();
   log.info("stopped", {});
 }

@@ -9,6 +9,7 @@ import { isCidr, isIp } from "../core/cidr.ts";
 import { isPasswordHash } from "../core/password.ts";
 import { dnsConfigSchema, routesConfigSchema, smarthostConfigSchema } from "../dns/config.ts";
 import { outboundConfigSchema } from "../smtp/client/config.ts";
+import { queueConfigSchema } from "../queue/config.ts";
 
 function defaultHostname(): string {
   try {
@@ -258,6 +259,8 @@ export const configSchema = z.strictObject(
       /** POP3 autologout (RFC 1939 §3: at least 10 minutes) */
       pop3Idle: seconds(600),
     }),
+    /** outbound scheduling: retry backoff, maximum age, delay DSNs, concurrency */
+    queue: queueConfigSchema,
     spool: section({
       segmentSize: posInt(67108864),
     }),

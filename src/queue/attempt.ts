@@ -39,7 +39,12 @@ export async function attemptMessage(ctx: QueueContext, id: string, force: boole
   if (due.length === 0) return nextFor(ctx, msg, st, now);
 
   // RFC 5321 §4.5.4.1: the attempt is on record before anything is sent
-  for (const i of due) st.rcpts[i]!.attempts++;
+  for (const i of due) {
+    const r = st.rcpts[i]!;
+    r.attempts++;
+    // if we crash during this attempt, the restart retries at backoff, not in a loop
+    r.nextAttemptAt = Math.min(now + retryDelay(ctx.retry, r.attempts, ctx.random), deadline);
+  }
   st.attempts++;
   st.firstAttemptAt ??= now;
   st.lastAttemptAt = now;

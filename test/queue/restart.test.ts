@@ -85,6 +85,9 @@ describe("queue restart", () => {
     assert.equal(st.rcpts[0]!.status, "queued");
     b.sched.start();
     await b.sched.idle();
+    assert.equal(b.remote.calls.length, 0, "a crash during an attempt is retried at backoff, not at once");
+    clock.advance(st.rcpts[0]!.nextAttemptAt! - clock.now());
+    await b.sched.idle();
     assert.equal(b.remote.delivered.get("x@example.net"), 1, "delivered again after the restart (at least once)");
     assert.equal(b.spool.get(m.id), undefined);
     release();

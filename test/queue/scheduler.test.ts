@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
+import { Scheduler } from "../../src/queue/scheduler.ts";
 import type { MessageState } from "../../src/queue/types.ts";
 import { dec, envelope, HOUR, put, readAll, rig, type Rig, rmDir } from "./_helpers.ts";
 
@@ -132,7 +133,7 @@ describe("queue scheduler", () => {
 
   it("a missing local agent: local recipients stay deferred with a clear reply, no bounce", async () => {
     const r = await make();
-    const sched2 = new (r.sched.constructor as typeof import("../../src/queue/scheduler.ts").Scheduler)({
+    const sched2 = new Scheduler({
       spool: r.spool,
       agents: { remote: r.remote },
       isLocalDomain: (d) => d === "tern.test",
