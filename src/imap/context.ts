@@ -30,6 +30,7 @@ export interface Ctx {
 
 /** read a message whole (bounded by the message size limit of the store) */
 export async function readAll(folder: FolderHandle, uid: number): Promise<Uint8Array> {
+  if (folder.readBytes) return await folder.readBytes(uid);
   const parts: Uint8Array[] = [];
   let n = 0;
   for await (const c of folder.read(uid)) {

@@ -1,12 +1,13 @@
 // FETCH and UID FETCH (RFC 3501 §6.4.5, §7.4.2; RFC 7162 §3.1.4 MODSEQ, CHANGEDSINCE).
 
-import { bodyStructure, envelope } from "../mime/envelope.ts";
+import { bodyStructure } from "../mime/envelope.ts";
 import { sectionBytes } from "../mime/section.ts";
 import { type MimePart, parseMime } from "../mime/structure.ts";
 import { type FetchItem, sectionName } from "../proto/imap/fetch-items.ts";
 import { dateTime, flagList, Out } from "../proto/imap/response.ts";
 import type { SeqSet } from "../proto/imap/seqset.ts";
 import type { StoredMessage } from "../store/types.ts";
+import { envelopeOf } from "./cache.ts";
 import { type Ctx, type Done, ok, readAll } from "./context.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -18,9 +19,11 @@ export interface FetchCmd {
   changedSince?: number;
 }
 
+/** items that need the message bytes (ENVELOPE comes from the per-folder cache) */
 function needsContent(i: FetchItem): boolean {
   switch (i.kind) {
     case "envelope":
+      return false;
     case "bodystructure":
     case "body":
     case "rfc822":
@@ -45,6 +48,7 @@ export async function fetch(ctx: Ctx, cmd: FetchCmd): Promise<Done> {
   if (items.some((i) => i.kind === "modseq")) ctx.condstore = true;
   if (cmd.uid && !items.some((i) => i.kind === "uid")) items = [{ kind: "uid" }, ...items]; // RFC 3501 §6.4.8
   const content = items.some(needsContent);
+  const wantsEnvelope = items.some((i) => i.kind === "envelope");
   const byUid = view.snapshot();
   let indexes = view.select(cmd.set, cmd.uid);
   if (cmd.changedSince !== undefined) {
@@ -60,8 +64,10 @@ export async function fetch(ctx: Ctx, cmd: FetchCmd): Promise<Done> {
     if (!m) continue; // expunged by another session; reported later
     const bytes = content ? await readAll(view.folder, uid).catch(() => undefined) : undefined;
     if (content && !bytes) continue;
+    const env = wantsEnvelope ? await envelopeOf(view.folder, uid, bytes).catch(() => undefined) : undefined;
+    if (wantsEnvelope && env === undefined) continue; // removed by another program
     const its = seenAdded.has(uid) && !items.some((x) => x.kind === "flags") ? [...items, { kind: "flags" } as FetchItem] : items;
-    ctx.emit(renderOne(ctx, i + 1, m, its, bytes));
+    ctx.emit(renderOne(ctx, i + 1, m, its, bytes, env));
     if (its.some((x) => x.kind === "flags")) view.noteReported(m);
     if (++n % 64 === 0 || content) await ctx.drained();
   }
@@ -81,18 +87,18 @@ async function markSeen(ctx: Ctx, indexes: number[], byUid: Map<number, StoredMe
   return new Set(want);
 }
 
-function renderOne(ctx: Ctx, seq: number, m: StoredMessage, items: FetchItem[], bytes: Uint8Array | undefined): Out {
+function renderOne(ctx: Ctx, seq: number, m: StoredMessage, items: FetchItem[], bytes: Uint8Array | undefined, env: string | undefined): Out {
   const out = new Out().text(`* ${seq} FETCH (`);
   let mime: MimePart | undefined;
   const tree = () => (mime ??= parseMime(bytes!));
   items.forEach((item, idx) => {
     if (idx > 0) out.text(" ");
-    renderItem(ctx, out, m, item, bytes ?? EMPTY, tree);
+    renderItem(ctx, out, m, item, bytes ?? EMPTY, tree, env ?? "NIL");
   });
   return out.text(")\r\n");
 }
 
-function renderItem(ctx: Ctx, out: Out, m: StoredMessage, item: FetchItem, bytes: Uint8Array, tree: () => MimePart): void {
+function renderItem(ctx: Ctx, out: Out, m: StoredMessage, item: FetchItem, bytes: Uint8Array, tree: () => MimePart, env: string): void {
   switch (item.kind) {
     case "flags":
       out.text(`FLAGS ${flagList(m.flags)}`);
@@ -110,7 +116,7 @@ function renderItem(ctx: Ctx, out: Out, m: StoredMessage, item: FetchItem, bytes
       out.text(`MODSEQ (${m.modseq})`);
       return;
     case "envelope":
-      out.text(`ENVELOPE ${envelope(bytes, tree())}`);
+      out.text(`ENVELOPE ${env}`);
       return;
     case "bodystructure":
       out.text(`${item.extended ? "BODYSTRUCTURE" : "BODY"} ${bodyStructure(bytes, tree(), item.extended)}`);
@@ -124,7 +130,8 @@ function renderItem(ctx: Ctx, out: Out, m: StoredMessage, item: FetchItem, bytes
       return;
     }
     case "body": {
-      let data = sectionBytes(bytes, tree(), item.section);
+      const whole = item.section.part.length === 0 && item.section.text.kind === "all";
+      let data = whole ? bytes : sectionBytes(bytes, tree(), item.section); // BODY[]: no MIME parse
       let origin = "";
       if (item.partial) {
         // RFC 3501 §6.4.5: <origin.length>; the response names the origin only

@@ -4,6 +4,7 @@
 import { flagList } from "../proto/imap/response.ts";
 import { formatSeqSet, type SeqSet } from "../proto/imap/seqset.ts";
 import { StoreError } from "../store/types.ts";
+import { forget } from "./cache.ts";
 import { bad, canonicalName, cleanFlags, type Ctx, type Done, no, ok, readAll } from "./context.ts";
 
 export interface StoreCmd {
@@ -75,6 +76,7 @@ export async function copyMessages(ctx: Ctx, uid: boolean, set: SeqSet, target: 
   if (!move) return ok(`${code} COPY completed`);
   ctx.untagged(`* OK ${code} moved`); // RFC 6851 §4.3
   await view.folder.expunge(src);
+  forget(view.folder, src);
   return ok("MOVE completed");
 }
 
@@ -96,5 +98,8 @@ export async function expungeDeleted(ctx: Ctx, set: SeqSet | undefined): Promise
     if (chosen && !chosen.has(m.uid)) continue;
     uids.push(m.uid);
   }
-  if (uids.length) await view.folder.expunge(uids);
+  if (uids.length) {
+    await view.folder.expunge(uids);
+    forget(view.folder, uids);
+  }
 }

@@ -7,6 +7,7 @@ import { type MimePart, parseMime } from "../mime/structure.ts";
 import type { SearchKey } from "../proto/imap/search-keys.ts";
 import { seqContains } from "../proto/imap/seqset.ts";
 import type { StoredMessage } from "../store/types.ts";
+import { headerOf } from "./cache.ts";
 import { type Ctx, type Done, ok, readAll } from "./context.ts";
 
 const DAY = 86_400_000;
@@ -17,6 +18,23 @@ interface Item {
   m: StoredMessage;
   max: { seq: number; uid: number };
   content?: { bytes: Uint8Array; mime: MimePart };
+}
+
+/** does the key look past the top-level header (BODY, TEXT)? */
+function needsBody(k: SearchKey): boolean {
+  switch (k.kind) {
+    case "body":
+    case "text":
+      return true;
+    case "not":
+      return needsBody(k.key);
+    case "or":
+      return needsBody(k.a) || needsBody(k.b);
+    case "and":
+      return k.keys.some(needsBody);
+    default:
+      return false;
+  }
 }
 
 function needsContent(k: SearchKey): boolean {
@@ -105,6 +123,7 @@ export async function search(ctx: Ctx, uid: boolean, key: SearchKey, returnModse
   const view = ctx.view!;
   const byUid = view.snapshot();
   const content = needsContent(key);
+  const body = content && needsBody(key); // else the cached header is enough
   const max = { seq: view.exists, uid: view.uids.length ? view.uids[view.uids.length - 1]! : 0 };
   const hits: number[] = [];
   let highest = 0;
@@ -112,10 +131,14 @@ export async function search(ctx: Ctx, uid: boolean, key: SearchKey, returnModse
     const m = byUid.get(view.uids[i]!);
     if (!m) continue;
     const it: Item = { seq: i + 1, m, max };
-    if (content) {
+    if (body) {
       const bytes = await readAll(view.folder, m.uid).catch(() => undefined);
       if (!bytes) continue;
       it.content = { bytes, mime: parseMime(bytes) };
+    } else if (content) {
+      const h = await headerOf(view.folder, m.uid).catch(() => undefined);
+      if (!h) continue;
+      it.content = h;
     }
     if (!matches(it, key)) continue;
     hits.push(uid ? m.uid : i + 1);

@@ -26,6 +26,8 @@ export interface FolderHandle {
   refresh(): Promise<void>;
   /** stream the message bytes (never loads them whole) */
   read(uid: number): AsyncIterable<Uint8Array>;
+  /** the whole message in one buffer (IMAP FETCH/SEARCH parse it anyway); optional fast path over read() */
+  readBytes?(uid: number): Promise<Uint8Array>;
   /** set/add/remove flags; returns the updated messages */
   setFlags(uids: number[], flags: string[], mode: "set" | "add" | "remove"): Promise<StoredMessage[]>;
   /** remove messages durably */
