@@ -31,6 +31,7 @@ Commands:
   domain add|del|ls DOMAIN...
   user add|del|passwd|set|ls ADDRESS   (password: typed, or first line of stdin)
                   [--quota BYTES] [--advertising-folder | --no-advertising-folder]
+  apikey add NAME [SENDER-DOMAIN...] | del ID | ls   (HTTP API keys)
   alias add|del|ls SOURCE TARGET...    (SOURCE "@domain" is the domain's catch-all)
 
 Options:
@@ -285,6 +286,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     case "domain":
     case "user":
     case "alias":
+    case "apikey":
       return accounts(args, cmd, sub, rest);
     default:
       return usageError(`unknown command "${cmd}"`);

@@ -41,6 +41,8 @@ export async function runAccountCommand(a: AccountArgs): Promise<number> {
         return await user(dir, a);
       case "alias":
         return alias(dir, a);
+      case "apikey":
+        return apikey(dir, a);
       default:
         throw new UsageError(`unknown command "${a.command}"`);
     }
@@ -125,6 +127,34 @@ async function user(dir: SqliteDirectory, a: AccountArgs): Promise<number> {
     }
     default:
       throw new UsageError(a.sub === undefined ? "user: expected add, del, passwd, set or ls" : `user: unknown subcommand "${a.sub}"`);
+  }
+}
+
+// tern apikey add NAME [SENDER-DOMAIN…] | del ID | ls — the token is shown once, only its hash is kept
+function apikey(dir: SqliteDirectory, a: AccountArgs): number {
+  switch (a.sub) {
+    case "add": {
+      const [name, ...domains] = need(a, 1, Infinity, "NAME [SENDER-DOMAIN...]");
+      const { key, token } = dir.createApiKey(name, domains);
+      out(`created API key ${key.id} (${key.name})${domains.length ? ` for ${domains.join(", ")}` : ""}`);
+      out(`token: ${token}`);
+      out("keep it: it is not stored and cannot be shown again");
+      return 0;
+    }
+    case "del": {
+      const [id] = need(a, 1, 1, "ID");
+      if (!dir.deleteApiKey(id)) throw new DirectoryError(`no API key ${id}`);
+      out(`deleted API key ${id}`);
+      return 0;
+    }
+    case "ls":
+      need(a, 0, 0, "no arguments");
+      for (const k of dir.listApiKeys()) {
+        out(`${k.id}  ${k.name}  ${k.senderDomains.join(",") || "(any sender domain)"}  ${new Date(k.created).toISOString()}`);
+      }
+      return 0;
+    default:
+      throw new UsageError(`apikey: expected add, del or ls`);
   }
 }
 
