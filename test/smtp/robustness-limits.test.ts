@@ -32,12 +32,12 @@ async function drain(c: RawClient): Promise<string[]> {
  * The server frees a connection slot when it sees the close, which can be a moment
  * after the client saw it: retry while the answer is "too many connections".
  */
-async function deliverWhenFree(port: number): Promise<string> {
+async function deliverWhenFree(port: number, attempts = 100): Promise<string> {
   for (let i = 0; ; i++) {
     try {
       return await deliverOne(port);
     } catch (e) {
-      if (i >= 100 || !/421 4\.7\.0/.test(String(e))) throw e;
+      if (i >= attempts || !/421 4\.7\.0/.test(String(e))) throw e;
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -113,6 +113,18 @@ describe("robustness: limits, timeouts, TLS garbage", () => {
       assert.deepEqual(rest.map((l) => l.slice(0, 9)), ["421 4.4.2"]);
       assert.equal(t.server.spool.list().length, 0);
       await deliverOne(t.smtp);
+    }));
+
+  it("a client that never reads its replies is cut off after the timeout, not kept forever", SLOW, () =>
+    withServer({ timeouts: { command: 1 }, limits: { maxConnectionsPerIp: 1 } }, async (t) => {
+      const c = await RawClient.connect(t.smtp);
+      await c.hello();
+      c.pauseReading();
+      // enough replies to fill every buffer between us, then silence
+      c.send(Buffer.from("HELP\r\n".repeat(200_000)));
+      // its 421 can never be delivered; the server must still free its slot (one per IP)
+      await deliverWhenFree(t.smtp, 500);
+      c.destroy();
     }));
 
   it("TLS garbage on the implicit-TLS port: connection closed, the server is fine", SLOW, () =>

@@ -24,6 +24,8 @@ export interface SmtpServiceOptions {
 
 /** replies waiting in the adapter beyond this: stop reading the client */
 const MAX_OUTPUT_BUFFER = 1 << 20;
+/** a finished session's socket is destroyed when its last replies are not read within this (or the command timeout, if shorter) */
+const MAX_LINGER_MS = 10_000;
 const enc = new TextEncoder();
 
 let sessionCounter = 0;
@@ -36,6 +38,8 @@ export class SmtpService {
   private listener: Listener | undefined;
   private readonly sessions = new Map<Conn, SmtpSession>();
   private readonly perIp = new Map<string, number>();
+  /** sessions that are over but whose socket is still open: since when */
+  private readonly lingering = new Map<Conn, number>();
   private sweep: ReturnType<typeof setInterval> | undefined;
   private readonly now: () => number;
 
@@ -115,6 +119,7 @@ export class SmtpService {
     if (!this.sessions.has(conn)) return;
     const s = this.sessions.get(conn);
     this.sessions.delete(conn);
+    this.lingering.delete(conn);
     const ip = conn.remoteAddress;
     const n = (this.perIp.get(ip) ?? 1) - 1;
     if (n <= 0) this.perIp.delete(ip);
@@ -125,10 +130,24 @@ export class SmtpService {
   private checkTimeouts(): void {
     const t = this.now();
     const { commandMs, dataMs } = this.opts.timeouts;
-    for (const s of this.sessions.values()) {
-      if (!s || s.closed || s.busy) continue;
+    for (const [conn, s] of this.sessions) {
+      if (!s || s.closed) {
+        this.dropLingering(conn, t, Math.min(commandMs, MAX_LINGER_MS));
+        continue;
+      }
+      if (s.busy) continue;
       if (t - s.lastActivity > (s.inBody ? dataMs : commandMs)) s.timeout();
     }
+  }
+
+  /**
+   * A session that is over (421, 221) waits for its last replies to be flushed before
+   * the socket closes; a client that never reads would keep it forever. Cut it off.
+   */
+  private dropLingering(conn: Conn, t: number, graceMs: number): void {
+    const since = this.lingering.get(conn);
+    if (since === undefined) this.lingering.set(conn, t);
+    else if (t - since >= graceMs) conn.destroy();
   }
 
   /** Stop accepting new connections. */
