@@ -125,8 +125,10 @@ async function main(): Promise<void> {
   }
   const runtimeVersions = { bun: (await run(`${REPO}/node_modules/.bin/bun`, ["--version"])).out.trim(), dovecot: (await run("dovecot", ["--version"])).out.trim() };
   const doc = { when: new Date().toISOString(), machine: await machineInfo(), versions: runtimeVersions, summary, spec: { ...spec, runs: Number(values.runs) }, results };
-  mkdirSync(`${REPO}/bench/results`, { recursive: true });
-  writeFileSync(`${REPO}/bench/results/imap-latest.json`, JSON.stringify(doc, null, 2));
+  const json = values["no-report"] ? `${tmpdir()}/tern-imap-bench.json` : `${REPO}/bench/results/imap-latest.json`; // --no-report: leave the committed results alone
+  mkdirSync(json.slice(0, json.lastIndexOf("/")), { recursive: true });
+  writeFileSync(json, JSON.stringify(doc, null, 2));
+  process.stderr.write(`imap-bench: every run in ${json}\n`);
   const section = renderImapSection(doc);
   process.stdout.write(section + "\n");
   if (!values["no-report"]) writeImapSection(values.out!, section);
