@@ -84,13 +84,22 @@ export class SqliteDirectory implements Directory {
 
   /** reload the snapshot when another connection changed the database */
   refresh(): void {
+    this.checkedAt = 0;
     this.fresh();
   }
 
   private fresh(): Snap {
-    if (this.db.dataVersion() !== this.version) this.reload();
+    // PRAGMA data_version costs a statement step; per RCPT it showed up at ~8% of
+    // ingest CPU (bench/RESULTS.md). Ask at most every 20 ms: CLI edits still show
+    // up at once for anything a person can type.
+    const now = Date.now();
+    if (now - this.checkedAt >= 20) {
+      this.checkedAt = now;
+      if (this.db.dataVersion() !== this.version) this.reload();
+    }
     return this.snap;
   }
+  private checkedAt = 0;
 
   private reload(): void {
     this.version = this.db.dataVersion();

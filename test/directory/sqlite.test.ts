@@ -112,6 +112,7 @@ describe("SQLite directory", () => {
     const other = await openDirectory(p);
     other.addDomain("new.example");
     other.close();
+    await new Promise((r) => setTimeout(r, 25)); // the server looks at most every 20 ms
     assert.equal(d.isLocalDomain("new.example"), true);
     d.close();
   });

@@ -26,6 +26,8 @@ export interface SmtpServiceOptions {
 const MAX_OUTPUT_BUFFER = 1 << 20;
 /** a finished session's socket is destroyed when its last replies are not read within this (or the command timeout, if shorter) */
 const MAX_LINGER_MS = 10_000;
+/** pipelined input kept while a session waits, beyond this: stop reading the client */
+const MAX_HELD_INPUT = 256 * 1024;
 const enc = new TextEncoder();
 
 let sessionCounter = 0;
@@ -38,6 +40,7 @@ export class SmtpService {
   private listener: Listener | undefined;
   private readonly sessions = new Map<Conn, SmtpSession>();
   private readonly perIp = new Map<string, number>();
+  private readonly paused = new Set<Conn>();
   /** sessions that are over but whose socket is still open: since when */
   private readonly lingering = new Map<Conn, number>();
   private sweep: ReturnType<typeof setInterval> | undefined;
@@ -68,11 +71,17 @@ export class SmtpService {
   private handler(): ConnHandler {
     return {
       open: (conn) => this.open(conn),
-      data: (conn, chunk) => this.sessions.get(conn)?.feed(chunk),
+      data: (conn, chunk) => {
+        const s = this.sessions.get(conn);
+        if (!s) return;
+        s.feed(chunk);
+        // input held while the session waits (fsync, TLS, password check) is bounded
+        if (s.busy && s.heldBytes > MAX_HELD_INPUT) this.setReading(conn, false);
+      },
       drain: (conn) => {
         const s = this.sessions.get(conn);
         if (!s || s.closed || conn.buffered >= MAX_OUTPUT_BUFFER) return;
-        if (!s.busy) conn.resume();
+        if (!s.busy) this.setReading(conn, true);
         s.outputReady();
       },
       close: (conn) => this.closed(conn),
@@ -92,7 +101,7 @@ export class SmtpService {
     }
     const session = new SmtpSession(newSessionId(), o.policy, {
       send: (bytes) => {
-        if (!conn.write(bytes) && conn.buffered >= MAX_OUTPUT_BUFFER) conn.pause();
+        if (!conn.write(bytes) && conn.buffered >= MAX_OUTPUT_BUFFER) this.setReading(conn, false);
       },
       startTls: async () => {
         if (!o.tls) throw new Error("no certificate");
@@ -108,14 +117,27 @@ export class SmtpService {
         o.log?.("queued", { session: session.id, id, size, client: ip });
         o.onCommitted?.(id, size);
       },
-      wantInput: (on) => (on ? conn.resume() : conn.pause()),
+      wantInput: (on) => this.setReading(conn, on),
     }, { address: ip, port: conn.remotePort }, conn.secure ? conn.tlsInfo() : undefined);
     this.sessions.set(conn, session);
     o.log?.("connect", { session: session.id, client: ip, listener: o.policy.listener });
     session.greet();
   }
 
+  /** pause/resume the socket only on a change (each is a native call) */
+  private setReading(conn: Conn, on: boolean): void {
+    if (on === !this.paused.has(conn)) return;
+    if (on) {
+      this.paused.delete(conn);
+      conn.resume();
+    } else {
+      this.paused.add(conn);
+      conn.pause();
+    }
+  }
+
   private closed(conn: Conn): void {
+    this.paused.delete(conn);
     if (!this.sessions.has(conn)) return;
     const s = this.sessions.get(conn);
     this.sessions.delete(conn);
