@@ -32,7 +32,7 @@ export class ConfigError extends Error {
 }
 
 /** Names of environment variables that are not config keys. */
-const ENV_NOT_KEYS = new Set(["TERN_CONFIG"]);
+const ENV_NOT_KEYS = new Set(["TERN_CONFIG", "TERN_TRANSPORT"]); // not config keys: the file path, the socket adapter
 
 type Env = Record<string, string | undefined>;
 
