@@ -10,7 +10,7 @@ import { createLogger } from "../../src/core/log.ts";
 import type { DeliveryEvent, MessageState } from "../../src/queue/types.ts";
 import { type RunningServer, startServer } from "../../src/server.ts";
 import { runTern, writeConfig } from "../helpers/child.ts";
-import { deliverOne, queueId, RawClient, sendData } from "../helpers/smtp-client.ts";
+import { queueId, RawClient, sendData } from "../helpers/smtp-client.ts";
 import { FakeAgent, rmDir, tmpDir } from "./_helpers.ts";
 
 const SLOW = { timeout: 60_000 };
@@ -55,7 +55,7 @@ after(async () => {
 
 describe("queue in the server, and the tern queue CLI", () => {
   it("a message for a local user is handed to the local agent and leaves the spool", SLOW, async () => {
-    const id = await deliverOne(port);
+    const id = await send("alice@tern.test");
     await until(() => server.spool.get(id) === undefined, "delivered and removed");
     assert.deepEqual(local.calls.find((c) => c.id === id)?.rcpts, ["alice@tern.test"]);
     await until(() => readFileSync(join(dataDir, "events.log"), "utf8").includes(`"id":"${id}"`), "events.log written");

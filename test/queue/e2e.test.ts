@@ -1,0 +1,62 @@
+// The real wiring: SMTP in → spool → scheduler → the remote relay (its DNS answers
+// nothing here → deferred) and no local agent yet; events on the bus and in
+// <dataDir>/events.log.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { DeliveryEvent, MessageState } from "../../src/queue/types.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { queueId, RawClient, sendData } from "../helpers/smtp-client.ts";
+
+let t: TestServer;
+const events: DeliveryEvent[] = [];
+
+before(async () => {
+  t = await startTestServer({ relay: { trustedNetworks: ["127.0.0.0/8"] } });
+  t.server.queue.events.subscribe((e) => events.push(e));
+});
+after(async () => {
+  await t?.stop();
+});
+
+async function send(from: string, to: string, body: string): Promise<string> {
+  const c = await RawClient.connect(t.smtp);
+  try {
+    await c.hello();
+    const r = await sendData(c, body, from, to);
+    assert.equal(r.code, 250, r.last);
+    return queueId(r);
+  } finally {
+    await c.quit();
+  }
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(cond(), what);
+}
+
+describe("queue end to end (real agents)", { timeout: 60_000 }, () => {
+  it("local recipient without a local agent wired: deferred with a clear reply, kept, no bounce", async () => {
+    const id = await send("sender@example.org", "alice@tern.test", "Subject: e2e\r\n\r\nhello through the queue\r\n");
+    await until(() => (t.server.spool.get(id)?.state as unknown as MessageState | undefined)?.rcpts[0]?.status === "deferred", "deferred");
+    const st = t.server.spool.get(id)!.state as unknown as MessageState;
+    assert.equal(st.rcpts[0]!.lastReply, "local delivery is not configured");
+    assert.ok(!events.some((e) => e.id === id && (e.type === "bounced" || e.type === "dsn")));
+  });
+
+  it("remote recipient with no answer from DNS: deferred, kept, logged", async () => {
+    const id = await send("alice@tern.test", "bob@example.net", "Subject: out\r\n\r\nx\r\n");
+    await until(() => (t.server.spool.get(id)?.state as unknown as MessageState | undefined)?.rcpts[0]?.status === "deferred", "deferred");
+    const st = t.server.spool.get(id)!.state as unknown as MessageState;
+    assert.equal(st.attempts, 1);
+    assert.ok(st.rcpts[0]!.nextAttemptAt! > Date.now());
+    const logged = () =>
+      readFileSync(join(t.dir, "events.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as DeliveryEvent)
+        .filter((e) => e.id === id && e.type === "deferred");
+    await until(() => logged().length === 1, "the deferral is in events.log");
+    assert.equal(logged()[0]!.agent, "remote");
+    assert.equal(typeof logged()[0]!.reply, "string");
+  });
+});
