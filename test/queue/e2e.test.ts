@@ -1,8 +1,8 @@
-// The real wiring: SMTP in → spool → scheduler → the remote relay (its DNS answers
-// nothing here → deferred) and no local agent yet; events on the bus and in
+// The real wiring: SMTP in → spool → scheduler → the local MDA (when wired) and the
+// remote relay (its DNS answers nothing here → deferred); events on the bus and in
 // <dataDir>/events.log.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { DeliveryEvent, MessageState } from "../../src/queue/types.ts";
@@ -38,11 +38,22 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 }
 
 describe("queue end to end (real agents)", { timeout: 60_000 }, () => {
-  it("local recipient without a local agent wired: deferred with a clear reply, kept, no bounce", async () => {
+  // src/server.ts is about to wire the local MDA: both states are checked exactly
+  it("local recipient: delivered into alice's Maildir by the local agent, or (not wired) deferred with a clear reply; never bounced", async () => {
     const id = await send("sender@example.org", "alice@tern.test", "Subject: e2e\r\n\r\nhello through the queue\r\n");
-    await until(() => (t.server.spool.get(id)?.state as unknown as MessageState | undefined)?.rcpts[0]?.status === "deferred", "deferred");
-    const st = t.server.spool.get(id)!.state as unknown as MessageState;
-    assert.equal(st.rcpts[0]!.lastReply, "local delivery is not configured");
+    const status = () => (t.server.spool.get(id)?.state as unknown as MessageState | undefined)?.rcpts[0]?.status;
+    await until(() => t.server.spool.get(id) === undefined || status() === "deferred", "attempted");
+    if (t.server.spool.get(id) === undefined) {
+      const ev = events.find((e) => e.id === id && e.type === "delivered");
+      assert.equal(ev?.agent, "local");
+      const stored = readdirSync(join(t.dir, "mail"), { recursive: true, withFileTypes: true })
+        .filter((d) => d.isFile() && /\/new$/.test(d.parentPath))
+        .map((d) => readFileSync(join(d.parentPath, d.name), "utf8"));
+      assert.ok(stored.some((m) => m.includes("hello through the queue")), "in a new/ folder");
+    } else {
+      const st = t.server.spool.get(id)!.state as unknown as MessageState;
+      assert.equal(st.rcpts[0]!.lastReply, "local delivery is not configured");
+    }
     assert.ok(!events.some((e) => e.id === id && (e.type === "bounced" || e.type === "dsn")));
   });
 
