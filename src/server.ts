@@ -1,36 +1,46 @@
-// Wiring: config → certificate → spool → directory → SMTP listeners.
+// Wiring: config → certificate → spool → directory → store → queue (local MDA +
+// remote relay) → SMTP, POP3, IMAP and HTTP listeners.
 
+import { join } from "node:path";
 import type { Config } from "./config/schema.ts";
 import { parseHostPort } from "./config/schema.ts";
-import { cidrContains, parseCidr } from "./core/cidr.ts";
 import { createLogger, type Logger } from "./core/log.ts";
+import { Registry } from "./core/metrics.ts";
+import { localAgentFromConfig } from "./delivery/index.ts";
 import { openConfiguredDirectory } from "./directory/open.ts";
-import { ensureCertificate } from "./runtime/cert.ts";
-import { defaultTransport } from "./runtime/index.ts";
-import type { Transport } from "./runtime/types.ts";
-import type { ListenerKind, SessionPolicy } from "./smtp/server/policy.ts";
-import { SmtpService } from "./smtp/server/listener.ts";
-import { openSpool } from "./spool/index.ts";
-import type { Spool } from "./spool/types.ts";
+import type { SqliteDirectory } from "./directory/sqlite.ts";
 import { createResolver } from "./dns/index.ts";
-import { createRemoteAgent } from "./smtp/client/index.ts";
+import { type HttpService, startHttp } from "./http/index.ts";
+import { startImap } from "./imap/index.ts";
+import { startPop3 } from "./pop3/index.ts";
 import type { Agents } from "./queue/context.ts";
 import { type QueueService, startQueue } from "./queue/service.ts";
-import { join } from "node:path";
-import { startPop3 } from "./pop3/index.ts";
-import { startImap } from "./imap/index.ts";
+import { ensureCertificate } from "./runtime/cert.ts";
+import type { SpoolFs } from "./runtime/fs.ts";
+import { defaultTransport } from "./runtime/index.ts";
+import type { Transport } from "./runtime/types.ts";
+import { createRemoteAgent } from "./smtp/client/index.ts";
+import { startSmtp } from "./smtp/server/start.ts";
+import { openSpool } from "./spool/index.ts";
+import type { Spool } from "./spool/types.ts";
 import { openMailStore } from "./store/index.ts";
 import type { MailStore } from "./store/types.ts";
-import type { SpoolFs } from "./runtime/fs.ts";
+import { SuppressionStore } from "./suppress/store.ts";
+
+export type ListenerName = "smtp" | "submission" | "submissions" | "pop3" | "pop3s" | "imap" | "imaps" | "http";
 
 export interface RunningServer {
   /** bound ports by listener name (useful with port 0) */
-  ports: Partial<Record<ListenerKind | "pop3" | "pop3s" | "imap" | "imaps", number>>;
+  ports: Partial<Record<ListenerName, number>>;
   spool: Spool;
   /** the queue: scheduler, delivery event bus (queue.events), control socket */
   queue: QueueService;
   /** the mailbox store (Maildir++ under <dataDir>/mail) */
   store: MailStore;
+  /** domains, users, aliases, API keys (<dataDir>/directory.db) */
+  directory: SqliteDirectory;
+  suppressions: SuppressionStore;
+  metrics: Registry;
   /** graceful shutdown: stop accepting, finish or 421 transactions, commit, close */
   close(): Promise<void>;
 }
@@ -38,17 +48,19 @@ export interface RunningServer {
 export interface ServerDeps {
   transport?: Transport;
   logger?: Logger;
-  /** delivery agents (tests inject fakes); default: the remote relay (src/smtp/client) */
+  /** delivery agents (tests inject fakes or {} to keep mail queued); default: local MDA + remote relay */
   agents?: Agents;
   /** file-system access for the spool (tests inject write/sync failures); default node:fs */
   spoolFs?: SpoolFs;
 }
 
-const LISTENERS: { kind: ListenerKind; implicitTls: boolean; requireAuth: boolean }[] = [
-  { kind: "smtp", implicitTls: false, requireAuth: false },
-  { kind: "submission", implicitTls: false, requireAuth: true }, // RFC 6409 §4.3
-  { kind: "submissions", implicitTls: true, requireAuth: true }, // RFC 8314 §3.3
-];
+/** a listener service (SMTP, POP3, IMAP) as shutdown sees it */
+export interface Service {
+  readonly port: number;
+  readonly connections: number;
+  stopListening(): Promise<void>;
+  drain(force: boolean): void;
+}
 
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   const log = deps.logger ?? createLogger(config.log.level);
@@ -58,106 +70,95 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   log.info("spool open", { dataDir: config.dataDir, queued: spool.list().length });
   // <dataDir>/directory.db seeded from config; the tern CLI edits it while we run
   const directory = await openConfiguredDirectory(config);
-  const trusted = config.relay.trustedNetworks.map(parseCidr);
+  const suppressions = await SuppressionStore.open(join(config.dataDir, "suppressions.db"));
   const store: MailStore = openMailStore(join(config.dataDir, "mail"), { hostname: config.hostname });
+  const metrics = new Registry();
+  const debug = (event: string, fields: Record<string, unknown>) => log.debug(event, fields);
+
   // the queue (src/queue): scheduler → delivery agents; <dataDir>/events.log; <dataDir>/control.sock
   let queue: QueueService;
-  const remote = deps.agents ? undefined : createRemoteAgent({ hostname: config.hostname, outbound: config.outbound }, { resolver: createResolver(config), spool });
-  // The local MDA (src/delivery: localAgentFromConfig) is not wired yet: a test still reads
-  // acknowledged local mail from the spool after the 250 (test/smtp/clients.test.ts, openssl).
-  // Until then local recipients stay deferred ("local delivery is not configured").
-  try {
-    const agents: Agents = deps.agents ?? (remote ? { remote } : {});
-    queue = await startQueue(config, { spool, agents, isLocalDomain: directory.isLocalDomain, log });
-  } catch (e) {
+  const resolver = createResolver(config);
+  const remote = deps.agents ? undefined : createRemoteAgent(config, { resolver, spool });
+  const local = deps.agents ? undefined : localAgentFromConfig(config, {
+    directory, store, spool, onSpooled: (m) => queue.enqueue(m.id), log: debug,
+  });
+  const closeStores = async () => {
     remote?.close();
+    suppressions.close();
+    directory.close();
     await spool.close();
+  };
+  try {
+    const agents: Agents = deps.agents ?? { remote, local };
+    queue = await startQueue(config, {
+      spool, agents, isLocalDomain: directory.isLocalDomain, log, isSuppressed: (a) => suppressions.has(a),
+    });
+  } catch (e) {
+    await closeStores();
     throw e;
   }
+  runtimeMetrics(metrics, { remote, resolver });
 
   const services: Service[] = [];
   const ports: RunningServer["ports"] = {};
+  const listening = (name: ListenerName, addr: string, port: number) => {
+    ports[name] = port;
+    log.info("listening", { listener: name, address: `${parseHostPort(addr).host}:${port}`, transport: transport.name });
+  };
+  let http: HttpService | undefined;
   try {
-    for (const l of LISTENERS) {
-      const addr = config.listen[l.kind];
-      if (addr === false) continue;
-      const { host, port } = parseHostPort(addr);
-      const policy: SessionPolicy = {
-        hostname: config.hostname,
-        listener: l.kind,
-        maxMessageSize: config.limits.maxMessageSize,
-        maxRecipients: config.limits.maxRecipients,
-        maxErrors: config.limits.maxErrors,
-        maxAuthFailures: config.limits.maxAuthFailures,
-        maxLineLength: config.limits.maxLineLength,
-        allowInsecureAuth: config.auth.allowInsecure,
-        tlsAvailable: true,
-        requireAuth: l.requireAuth,
-        isLocalDomain: directory.isLocalDomain,
-        localUserExists: directory.userExists,
-        isTrusted: (ip) => trusted.length > 0 && cidrContains(trusted, ip),
-        authenticate: directory.authenticate,
-        authFailureDelayMs: (n) => Math.min(250 * 2 ** (n - 1), 5000),
-      };
-      const svc = new SmtpService({
-        transport, host, port, implicitTls: l.implicitTls, tls, policy,
-        begin: () => spool.begin(),
-        limits: config.limits,
-        timeouts: { commandMs: config.timeouts.command * 1000, dataMs: config.timeouts.data * 1000 },
-        log: (event, fields) => log.debug(event, fields),
-        onCommitted: (id, size) => {
-          log.info("queued", { id, size, listener: l.kind });
-          queue.enqueue(id);
-        },
+    const smtp = await startSmtp(config, { transport, tls, spool, directory, metrics, enqueue: (id) => queue.enqueue(id), log });
+    const pop3 = await startPop3(config, { transport, tls, store, authenticate: directory.authenticate, log: debug });
+    const imap = await startImap(config, { transport, tls, store, authenticate: directory.authenticate, log: debug });
+    for (const [name, svc] of [...smtp, ...pop3, ...imap] as [ListenerName, Service][]) {
+      services.push(svc);
+      listening(name, config.listen[name] as string, svc.port);
+    }
+    if (config.listen.http !== false) {
+      const { host, port } = parseHostPort(config.listen.http);
+      http = await startHttp(config, {
+        host, port, spool, metrics, events: queue.events, scheduler: queue.scheduler,
+        verifyApiKey: (t) => directory.verifyApiKey(t), enqueue: (id) => queue.enqueue(id), suppressions,
+        log: (msg, fields) => log.warn(msg, fields),
       });
-      await svc.start();
-      services.push(svc);
-      ports[l.kind] = svc.port;
-      log.info("listening", { listener: l.kind, address: `${host}:${svc.port}`, transport: transport.name });
-    }
-    // POP3 (src/pop3): pop3 with STLS, pop3s with implicit TLS
-    const pop3 = await startPop3(config, {
-      transport, tls, store, authenticate: directory.authenticate, log: (event, fields) => log.debug(event, fields),
-    });
-    for (const [kind, svc] of pop3) {
-      services.push(svc);
-      ports[kind] = svc.port;
-      const { host } = parseHostPort(config.listen[kind] as string);
-      log.info("listening", { listener: kind, address: `${host}:${svc.port}`, transport: transport.name });
-    }
-    // IMAP (src/imap): imap with STARTTLS, imaps with implicit TLS
-    const imap = await startImap(config, {
-      transport, tls, store, authenticate: directory.authenticate, log: (event, fields) => log.debug(event, fields),
-    });
-    for (const [kind, svc] of imap) {
-      services.push(svc);
-      ports[kind] = svc.port;
-      const { host } = parseHostPort(config.listen[kind] as string);
-      log.info("listening", { listener: kind, address: `${host}:${svc.port}`, transport: transport.name });
+      listening("http", config.listen.http, http.port);
     }
   } catch (e) {
     for (const s of services) await s.stopListening();
+    await http?.close();
     await queue.close(0);
-    remote?.close();
-    await spool.close();
+    await closeStores();
     throw e;
   }
 
   let closing: Promise<void> | undefined;
   const graceMs = config.timeouts.shutdown * 1000;
-  // the queue stops and stores its attempts in flight while the listeners drain
-  const close = () => closing ??= shutdown(services, spool, graceMs, log, queue.close(graceMs).then(() => remote?.close()));
-  return { ports, spool, queue, store, close };
+  const close = () =>
+    closing ??= (async () => {
+      await http?.close();
+      // the queue stops and stores its attempts in flight while the listeners drain
+      await shutdown(services, graceMs, log, queue.close(graceMs));
+      await closeStores();
+      log.info("stopped", {});
+    })();
+  return { ports, spool, queue, store, directory, suppressions, metrics, close };
 }
 
-/** a listener service (SMTP, POP3) as shutdown sees it */
-interface Service {
-  readonly connections: number;
-  stopListening(): Promise<void>;
-  drain(force: boolean): void;
+/** gauges read at scrape time from the relay's pool and the DNS cache */
+function runtimeMetrics(m: Registry, s: { remote?: { stats(): { opened: number; reused: number; inUse: number; idle: number } }; resolver: { stats(): { hits: number; misses: number; entries: number } } }): void {
+  if (s.remote) {
+    const pool = () => s.remote!.stats();
+    m.gauge("tern_outbound_connections_opened", "Outbound SMTP connections opened since start", () => [[{}, pool().opened]]);
+    m.gauge("tern_outbound_connections_reused", "Outbound transactions on a reused pooled connection", () => [[{}, pool().reused]]);
+    m.gauge("tern_outbound_connections", "Outbound SMTP connections by state", () => [[{ state: "in_use" }, pool().inUse], [{ state: "idle" }, pool().idle]]);
+  }
+  m.gauge("tern_dns_cache", "DNS cache hits, misses and entries", () => {
+    const d = s.resolver.stats();
+    return [[{ kind: "hits" }, d.hits], [{ kind: "misses" }, d.misses], [{ kind: "entries" }, d.entries]];
+  });
 }
 
-async function shutdown(services: Service[], spool: Spool, graceMs: number, log: Logger, queueClosed: Promise<void>): Promise<void> {
+async function shutdown(services: Service[], graceMs: number, log: Logger, queueClosed: Promise<void>): Promise<void> {
   log.info("shutting down", {});
   await Promise.all(services.map((s) => s.stopListening()));
   for (const s of services) s.drain(false);
@@ -172,6 +173,4 @@ async function shutdown(services: Service[], spool: Spool, graceMs: number, log:
   do await new Promise((r) => setTimeout(r, 20));
   while (services.some((s) => s.connections > 0) && Date.now() < closeBy);
   await queueClosed;
-  await spool.close();
-  log.info("stopped", {});
 }

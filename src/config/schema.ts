@@ -7,6 +7,7 @@ import { hostname as osHostname } from "node:os";
 import { z } from "zod";
 import { isCidr, isIp } from "../core/cidr.ts";
 import { isPasswordHash } from "../core/password.ts";
+import { httpConfigSchema, webhooksConfigSchema } from "../http/config.ts";
 import { dnsConfigSchema, routesConfigSchema, smarthostConfigSchema } from "../dns/config.ts";
 import { outboundConfigSchema } from "../smtp/client/config.ts";
 import { queueConfigSchema } from "../queue/config.ts";
@@ -261,6 +262,10 @@ export const configSchema = z.strictObject(
     }),
     /** outbound scheduling: retry backoff, maximum age, delay DSNs, concurrency */
     queue: queueConfigSchema,
+    /** the HTTP API (listen.http): spool high-water mark for 429, status history size */
+    http: httpConfigSchema,
+    /** delivery-event webhooks: [{url, secret, events?}] (HMAC-SHA256 signed batches) */
+    webhooks: webhooksConfigSchema,
     spool: section({
       segmentSize: posInt(67108864),
     }),

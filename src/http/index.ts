@@ -8,6 +8,7 @@ import { computeStats } from "../queue/stats.ts";
 import type { DeliveryEvent } from "../queue/types.ts";
 import { type HttpServer, serveHttp } from "../runtime/http.ts";
 import { postJson } from "../runtime/http-client.ts";
+import { queueIdTime } from "../spool/id.ts";
 import type { Spool } from "../spool/types.ts";
 import type { SuppressionStore } from "../suppress/store.ts";
 import { type ApiKey, createApi, type QueueControl } from "./app.ts";
@@ -70,10 +71,10 @@ export async function startHttp(config: HttpServiceConfig, deps: HttpServiceDeps
     const h = history.get(ev.id);
     if (h) h.push(ev);
     else history.set(ev.id, [ev]);
-    if (ev.recipient) deliveries.inc({ result: ev.type, agent: ev.agent ?? "" });
+    if (ev.recipient && ev.agent) deliveries.inc({ result: ev.type, agent: ev.agent });
     if (ev.type === "delivered") {
-      const m = spool.get(ev.id);
-      if (m) latency.observe((ev.time - m.envelope.receivedAt) / 1000);
+      const spooledAt = queueIdTime(ev.id); // queue ids carry their spooling time
+      if (Number.isFinite(spooledAt)) latency.observe(Math.max(0, ev.time - spooledAt) / 1000);
     }
     // permanent failures suppress the address (RFC 5321 5xx at RCPT/DATA)
     if (ev.type === "bounced" && ev.recipient && /^5\d\d/.test(ev.reply ?? "")) {

@@ -15,6 +15,8 @@ import { persist, type QueueContext } from "./context.ts";
 import { allFinal, domainOf, hasPendingDsn, isFinal, loadState, nextDue, wants } from "./state.ts";
 import type { DeliveryAgent, DeliveryEvent, DeliveryResult, MessageState, RecipientOutcome, RecipientState } from "./types.ts";
 
+const SUPPRESSED: RecipientOutcome = { status: "suppressed", reply: "recipient is on the suppression list" };
+
 const NOT_CONFIGURED = {
   local: "local delivery is not configured",
   remote: "remote delivery is not configured",
@@ -52,13 +54,19 @@ export async function attemptMessage(ctx: QueueContext, id: string, force: boole
 
   const local: number[] = [];
   const remote: number[] = [];
-  for (const i of due) (ctx.isLocalDomain(domainOf(st.rcpts[i]!.address)) ? local : remote).push(i);
+  const skipped: Answer[] = [];
+  for (const i of due) {
+    const address = st.rcpts[i]!.address;
+    const agent = ctx.isLocalDomain(domainOf(address)) ? "local" : "remote";
+    if (ctx.isSuppressed?.(address)) skipped.push([i, SUPPRESSED, 0, agent]);
+    else (agent === "local" ? local : remote).push(i);
+  }
   const [lr, rr] = await Promise.all([
     callAgent(ctx, "local", msg, local),
     callAgent(ctx, "remote", msg, remote),
   ]);
   const events: DeliveryEvent[] = [];
-  for (const [i, outcome, ms, agent] of [...lr, ...rr]) apply(ctx, msg, st, i, outcome, ms, agent, events);
+  for (const [i, outcome, ms, agent] of [...skipped, ...lr, ...rr]) apply(ctx, msg, st, i, outcome, ms, agent, events);
 
   if (hasPendingDsn(st)) {
     await persist(ctx, id, st); // outcomes first: a crash now re-sends the DSN, never loses it
@@ -161,6 +169,11 @@ function apply(
       if (o.enhanced !== undefined) r.enhanced = o.enhanced;
       ev.type = "bounced";
       if (wants(rcpt, "FAILURE")) owed = "failed";
+      break;
+    case "suppressed":
+      r.status = "suppressed";
+      delete r.nextAttemptAt;
+      ev.type = "suppressed";
       break;
     case "deferred": {
       r.status = "deferred";

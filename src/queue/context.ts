@@ -34,6 +34,8 @@ export interface QueueContext {
   hostname: string;
   emit(ev: DeliveryEvent): void;
   isSuspended(domain: string): boolean;
+  /** addresses never sent to (the suppression list): skipped with a "suppressed" event */
+  isSuppressed?(address: string): boolean;
   /** schedule a freshly spooled message (a DSN) */
   enqueue(id: string): void;
   log: QueueLog;

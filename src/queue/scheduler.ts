@@ -34,6 +34,8 @@ export interface SchedulerOptions {
   clock?: Clock;
   random?: () => number;
   log?: QueueLog;
+  /** the suppression list: such recipients are skipped (status "suppressed", no DSN) */
+  isSuppressed?(address: string): boolean;
 }
 
 const silent: QueueLog = { info() {}, warn() {}, error() {} };
@@ -67,6 +69,7 @@ export class Scheduler {
       hostname: o.hostname,
       emit: (ev) => this.emit(ev),
       isSuspended: (d) => this.suspended.has(d),
+      isSuppressed: o.isSuppressed,
       enqueue: (id) => this.enqueue(id),
       log: o.log ?? silent,
     };

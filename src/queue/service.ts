@@ -31,6 +31,8 @@ export interface QueueServiceDeps {
   clock?: Clock;
   /** default true: listen on <dataDir>/control.sock */
   control?: boolean;
+  /** the suppression list: such recipients are skipped with an event */
+  isSuppressed?(address: string): boolean;
 }
 
 export interface QueueService {
@@ -71,6 +73,7 @@ export async function startQueue(config: QueueServiceConfig, deps: QueueServiceD
     maxAgeMs: q.maxAge * 1000,
     delayWarningMs: q.delayWarning * 1000,
     concurrency: q.concurrency,
+    ...(deps.isSuppressed ? { isSuppressed: deps.isSuppressed } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(log ? { log } : {}),
   });

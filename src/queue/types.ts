@@ -7,7 +7,8 @@ import type { QueuedMessage, Recipient } from "../spool/types.ts";
 export type RecipientOutcome =
   | { status: "delivered"; reply?: string; host?: string }
   | { status: "deferred"; reply: string; host?: string } // 4xx, timeouts, I/O errors: retry later
-  | { status: "failed"; reply: string; host?: string; enhanced?: string }; // 5xx: bounce now
+  | { status: "failed"; reply: string; host?: string; enhanced?: string } // 5xx: bounce now
+  | { status: "suppressed"; reply: string; host?: undefined }; // on the suppression list: skipped, no DSN
 
 export interface DeliveryResult {
   recipient: Recipient;

@@ -23,19 +23,24 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(over: ConfigInput = {}, transport?: Transport, dir?: string): Promise<TestServer> {
+export interface TestServerOptions {
+  /** run the delivery agents (local MDA + remote relay); default false: accepted mail stays queued */
+  deliver?: boolean;
+}
+
+export async function startTestServer(over: ConfigInput = {}, transport?: Transport, dir?: string, opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = dir ?? mkdtempSync(join(tmpdir(), "tern-test-"));
   const config = validateConfig({
     hostname: "mx.tern.test",
     dataDir,
-    listen: { smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "127.0.0.1:0", pop3: "127.0.0.1:0", pop3s: "127.0.0.1:0", imap: "127.0.0.1:0", imaps: "127.0.0.1:0", ...over.listen },
+    listen: { smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "127.0.0.1:0", pop3: "127.0.0.1:0", pop3s: "127.0.0.1:0", imap: "127.0.0.1:0", imaps: "127.0.0.1:0", http: false, ...over.listen },
     // never the machine's resolver in tests: only loopback (nothing answers on port 9 → tempfail)
     dns: { servers: ["127.0.0.1:9"], timeoutMs: 300 },
     domains: ["tern.test"],
     users: [{ address: "alice@tern.test", password: TEST_PASSWORD }],
     ...over,
   });
-  const server = await startServer(config, { transport, logger: createLogger("error") });
+  const server = await startServer(config, { transport, logger: createLogger("error"), agents: opts.deliver ? undefined : {} });
   return {
     server,
     dir: dataDir,
