@@ -13,7 +13,7 @@ let t: TestServer;
 const events: DeliveryEvent[] = [];
 
 before(async () => {
-  t = await startTestServer({ relay: { trustedNetworks: ["127.0.0.0/8"] } });
+  t = await startTestServer({ relay: { trustedNetworks: ["127.0.0.0/8"] } }, undefined, undefined, { deliver: true });
   t.server.queue.events.subscribe((e) => events.push(e));
 });
 after(async () => {
