@@ -1,0 +1,172 @@
+// End to end: python smtplib on the MX port → spool → queue → local MDA → Maildir →
+// POP3 out (python poplib byte-exact; fetchmail), and deletions seen across POP3/IMAP.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { python, run } from "../helpers/run.ts";
+import { TEST_PASSWORD } from "../helpers/server.ts";
+import { ALICE, delivered, type E2e, folderOf, PY_TLS, readStored, SLOW, smtpSend, startE2e, storedBodies } from "./_helpers.ts";
+
+let e: E2e;
+before(async () => {
+  e = await startE2e();
+});
+after(async () => {
+  await e?.stop();
+});
+
+const SMTPLIB = `
+import smtplib, sys, json
+port, rcpt, body = int(sys.argv[1]), sys.argv[2], sys.argv[3].encode("latin1")
+s = smtplib.SMTP("127.0.0.1", port, local_hostname="client.example", timeout=20)
+s.ehlo()
+s.mail("sender@example.org")
+code, _ = s.rcpt(rcpt)
+assert code == 250, code
+code, text = s.data(body)
+s.quit()
+print(json.dumps([code, text.decode()]))
+`;
+
+const POPLIB = PY_TLS + `
+import poplib
+p = poplib.POP3("127.0.0.1", int(sys.argv[1]), timeout=20)
+p.stls(context=ctx)
+p.user(sys.argv[2]); p.pass_(sys.argv[3])
+out = {"uidl": [l.decode() for l in p.uidl()[1]], "msgs": []}
+for i in range(1, len(out["uidl"]) + 1):
+    out["msgs"].append(base64.b64encode(b"\\r\\n".join(p.retr(i)[1]) + b"\\r\\n").decode())
+for n in sys.argv[4:]:
+    p.dele(int(n))
+p.quit()
+print(json.dumps(out))
+`;
+
+async function pop(user: string, dele: number[] = []): Promise<{ uidl: string[]; msgs: string[] }> {
+  const r = await python(POPLIB, [String(e.t.pop3), user, TEST_PASSWORD, ...dele.map(String)]);
+  assert.equal(r.code, 0, r.stderr);
+  const o = JSON.parse(r.stdout) as { uidl: string[]; msgs: string[] };
+  return { uidl: o.uidl, msgs: o.msgs.map((m) => Buffer.from(m, "base64").toString("latin1")) };
+}
+
+async function emptyInbox(user = ALICE): Promise<void> {
+  const f = await folderOf(e, user);
+  const uids = f.list().map((m) => m.uid);
+  if (uids.length) await f.expunge(uids);
+}
+
+// a body with lines that need dot-stuffing both ways (SMTP in, POP3 out) and 8-bit bytes
+const BODY = "From: Sender <sender@example.org>\r\nTo: alice@tern.test\r\nSubject: end to end\r\n\r\n" +
+  "first line\r\n.a line with a leading dot\r\n..two dots\r\n.\r\ncaf\xe9 latin1 byte\r\nlast line\r\n";
+
+describe("SMTP → Maildir → POP3", () => {
+  it("python smtplib in, poplib out: byte-exact with Return-Path, Delivered-To and our Received", SLOW, async () => {
+    await emptyInbox();
+    const r = await python(SMTPLIB, [String(e.t.smtp), ALICE, BODY]);
+    assert.equal(r.code, 0, r.stderr);
+    const [code, text] = JSON.parse(r.stdout) as [number, string];
+    assert.equal(code, 250, text);
+    const id = /queued as (\S+)/.exec(text)?.[1];
+    assert.ok(id, text);
+    await delivered(e, [id]);
+    assert.ok(e.events.some((x) => x.id === id && x.type === "delivered" && x.agent === "local"));
+
+    const got = await pop(ALICE);
+    assert.equal(got.msgs.length, 1);
+    const date = /^\t(\w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d \+0000)\r$/m.exec(got.msgs[0]!)?.[1];
+    assert.ok(date, got.msgs[0]);
+    const expected = "Return-Path: <sender@example.org>\r\n" +
+      "Delivered-To: alice@tern.test\r\n" +
+      "Received: from client.example ([127.0.0.1])\r\n" +
+      `\tby mx.tern.test (Tern) with ESMTP id ${id}\r\n` +
+      "\tfor <alice@tern.test>;\r\n" +
+      `\t${date}\r\n` + BODY;
+    assert.equal(got.msgs[0], expected);
+    // the same bytes are on disk, and the UIDL is the store's uidvalidity.uid
+    const inbox = await folderOf(e, ALICE);
+    const [m] = inbox.list();
+    assert.equal(await readStored(inbox, m!.uid), expected);
+    assert.deepEqual(got.uidl, [`1 ${inbox.uidValidity}.${m!.uid}`]);
+  });
+
+  it("fetchmail (STLS) fetches what arrived over SMTP, byte-exact after its own Received, and deletes it", SLOW, async () => {
+    await emptyInbox();
+    const bodies = [BODY, "Subject: second\r\nMessage-ID: <2@example.org>\r\n\r\n.\r\nbye\r\n"];
+    await delivered(e, await smtpSend(e.t.smtp, bodies.map((body) => ({ to: [ALICE], body }))));
+    const stored = await storedBodies(await folderOf(e, ALICE));
+    assert.equal(stored.length, 2);
+    const dir = mkdtempSync(join(tmpdir(), "tern-e2e-fetchmail-"));
+    try {
+      const rc = join(dir, "fetchmailrc");
+      const outFile = join(dir, "out.mbox");
+      writeFileSync(rc, [
+        "set no syslog",
+        `poll 127.0.0.1 protocol pop3 port ${e.t.pop3} timeout 20`,
+        `  user "${ALICE}" password "${TEST_PASSWORD}"`,
+        '  sslproto "tls1.2+" no sslcertck',
+        `  mda "sh -c 'cat >> ${outFile}; echo ==END== >> ${outFile}'"`,
+        "  nokeep fetchall",
+        "",
+      ].join("\n"), { mode: 0o600 });
+      const r = await run("fetchmail", ["-f", rc, "--nosyslog", "-v", "--pidfile", join(dir, "pid")], undefined, 60_000);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const got = readFileSync(outFile, "latin1").split("==END==\n").filter((x) => x);
+      assert.equal(got.length, 2);
+      for (let i = 0; i < 2; i++) {
+        // fetchmail inserts its own Received after Return-Path and Delivered-To and hands
+        // LF line ends to an MDA: without that header, it is our stored message
+        const theirs = /^Received: from 127\.0\.0\.1 .*\n(?:\t.*\n)*?\tfor .*\n/m;
+        assert.match(got[i]!, theirs);
+        assert.equal(got[i]!.replace(theirs, ""), stored[i]!.replace(/\r\n/g, "\n"));
+      }
+      assert.equal((await folderOf(e, ALICE)).list().length, 0, "fetchmail deleted what it fetched");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const IMAP_EXPUNGE = PY_TLS + `
+import imaplib
+M = imaplib.IMAP4_SSL("127.0.0.1", int(sys.argv[1]), ssl_context=ctx)
+M.login(sys.argv[2], sys.argv[3])
+typ, data = M.select("INBOX")
+out = {"before": int(data[0])}
+typ, data = M.uid("SEARCH", "ALL")
+out["uids"] = [int(x) for x in data[0].split()]
+for uid in sys.argv[4:]:
+    M.uid("STORE", uid, "+FLAGS", "(\\\\Deleted)")
+out["expunged"] = [int(x) for x in M.expunge()[1] if x]
+M.logout()
+print(json.dumps(out))
+`;
+
+async function imap(dele: number[] = []): Promise<{ before: number; uids: number[]; expunged: number[] }> {
+  const r = await python(IMAP_EXPUNGE, [String(e.t.imaps), ALICE, TEST_PASSWORD, ...dele.map(String)]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+describe("deletions across POP3 and IMAP", () => {
+  it("DELE over POP3 removes the message for IMAP; EXPUNGE over IMAP removes it for POP3", SLOW, async () => {
+    await emptyInbox();
+    await delivered(e, await smtpSend(e.t.smtp, [1, 2, 3, 4].map((n) => ({ to: [ALICE], body: `Subject: m${n}\r\n\r\nbody ${n}\r\n` }))));
+    const a = await imap();
+    assert.equal(a.before, 4);
+    const [u1, u2, u3, u4] = a.uids;
+    // POP3 deletes messages 1 and 3 → IMAP sees the other two, UIDs unchanged
+    const p = await pop(ALICE, [1, 3]);
+    assert.equal(p.uidl.length, 4);
+    const b = await imap([u4!]);
+    assert.deepEqual(b.uids, [u2, u4]);
+    assert.equal(b.before, 2);
+    assert.deepEqual(b.expunged, [2], "EXPUNGE of the second message");
+    // POP3 now sees only the message with u2, under its old UIDL
+    const q = await pop(ALICE);
+    assert.deepEqual(q.uidl.map((l) => l.split(".").pop()), [String(u2)]);
+    assert.match(q.msgs[0]!, /\r\n\r\nbody 2\r\n$/);
+    assert.equal(u3! > u2!, true);
+  });
+});
