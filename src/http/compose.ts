@@ -1,10 +1,14 @@
-// Turning API requests into RFC 5322 messages: nodemailer's MailComposer (a
-// well-kept composer: MIME structure, encoded words, attachments) and {{variables}}.
+// Turning API requests into RFC 5322 messages. The common shapes (text and/or html,
+// attachments, custom headers) go through a template compiled once per request
+// (template.ts, mime-write.ts: nodemailer's encoders without its stream pipeline);
+// the rest through nodemailer's MailComposer. {{variables}} are substituted per recipient.
 
 import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { parseMailbox } from "../core/address.ts";
 import type { z } from "zod";
 import type { attachmentSchema, BatchInput, MessageInput } from "./schemas.ts";
+import { headerLine, toLine } from "./mime-write.ts";
+import { CompiledMessage, substitute, templateFits } from "./template.ts";
 
 type Attachment = z.infer<typeof attachmentSchema>;
 
@@ -40,7 +44,7 @@ function build(mail: Record<string, unknown>): Promise<Uint8Array> {
 const enc = new TextEncoder();
 const NON_ASCII = /[^\x00-\x7f]/;
 
-export async function composeMessage(m: MessageInput): Promise<Composed> {
+export async function composeMessage(m: MessageInput, now = Date.now()): Promise<Composed> {
   const mailFrom = envelopeAddress(m.from, "from");
   if ("raw" in m) {
     const rcptTo = m.to.map((a, i) => envelopeAddress(a, `to.${i}`));
@@ -52,11 +56,19 @@ export async function composeMessage(m: MessageInput): Promise<Composed> {
     ...(m.cc ?? []).map((a, i) => envelopeAddress(a, `cc.${i}`)),
     ...(m.bcc ?? []).map((a, i) => envelopeAddress(a, `bcc.${i}`)),
   ];
+  const utf8 = NON_ASCII.test(mailFrom + rcptTo.join(""));
+  const atts = attachments(m.attachments);
+  if (templateFits(m)) {
+    // no {{variables}} in a single message: the template is all constant
+    const t = new CompiledMessage({ ...m, attachments: atts }, mailFrom, now, true);
+    const rcptHead = [headerLine("To", m.to.join(", ")), ...(m.cc?.length ? [headerLine("Cc", m.cc.join(", "))] : [])].join("\r\n");
+    return { mailFrom, rcptTo, bytes: enc.encode(t.render(0, rcptHead, undefined)), utf8 };
+  }
   const bytes = await build({
     from: m.from, to: m.to, cc: m.cc, bcc: m.bcc, replyTo: m.replyTo, subject: m.subject,
-    text: m.text, html: m.html, headers: m.headers, attachments: attachments(m.attachments),
+    text: m.text, html: m.html, headers: m.headers, attachments: atts,
   });
-  return { mailFrom, rcptTo, bytes, utf8: NON_ASCII.test(mailFrom + rcptTo.join("")) };
+  return { mailFrom, rcptTo, bytes, utf8 };
 }
 
 function attachments(list: Attachment[] | undefined) {
@@ -66,29 +78,37 @@ function attachments(list: Attachment[] | undefined) {
   });
 }
 
-const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+export { substitute };
 
-/** Replace {{name}} with the substitution (HTML-escaped when `html`); unknown names → "". */
-export function substitute(template: string, vars: Record<string, string | number>, html: boolean): string {
-  return template.replace(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g, (_, name: string) => {
-    const v = vars[name];
-    const s = v === undefined ? "" : String(v);
-    return html ? s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]) : s;
-  });
+/** One composed message per batch recipient: the template compiled once, rendered per recipient. */
+export async function composeBatch(b: BatchInput, now = Date.now()): Promise<Composed[]> {
+  const mailFrom = envelopeAddress(b.from, "from");
+  const atts = attachments(b.attachments);
+  const out: Composed[] = [];
+  if (!templateFits(b)) return composeBatchSlow(b, atts, now);
+  const t = new CompiledMessage({ ...b, attachments: atts }, mailFrom, now);
+  for (const [i, r] of b.recipients.entries()) {
+    const to = envelopeAddress(r.to, `recipients.${i}.to`);
+    const bytes = enc.encode(t.render(i, toLine(r.to), r.substitutions));
+    out.push({ mailFrom, rcptTo: [to], bytes, utf8: NON_ASCII.test(mailFrom) || NON_ASCII.test(to) });
+  }
+  return out;
 }
 
-/** One composed message per batch recipient. */
-export async function composeBatch(b: BatchInput): Promise<Composed[]> {
+/** Shapes the template writer does not take (no body, own structural headers): MailComposer each. */
+async function composeBatchSlow(b: BatchInput, atts: ReturnType<typeof attachments>, now: number): Promise<Composed[]> {
   const out: Composed[] = [];
   for (const [i, r] of b.recipients.entries()) {
     const vars = { ...r.substitutions };
-    envelopeAddress(r.to, `recipients.${i}.to`);
-    out.push(await composeMessage({
-      from: b.from, to: [r.to], replyTo: b.replyTo, headers: b.headers, attachments: b.attachments,
+    const mailFrom = envelopeAddress(b.from, "from");
+    const to = envelopeAddress(r.to, `recipients.${i}.to`);
+    const bytes = await build({
+      from: b.from, to: [r.to], replyTo: b.replyTo, headers: b.headers, attachments: atts, date: new Date(now),
       subject: b.subject === undefined ? undefined : substitute(b.subject, vars, false),
       text: b.text === undefined ? undefined : substitute(b.text, vars, false),
       html: b.html === undefined ? undefined : substitute(b.html, vars, true),
-    }));
+    });
+    out.push({ mailFrom, rcptTo: [to], bytes, utf8: NON_ASCII.test(mailFrom + to) });
   }
   return out;
 }
