@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { python } from "../helpers/run.ts";
 import { TEST_PASSWORD } from "../helpers/server.ts";
-import { ALICE, delivered, type E2e, PY_TLS, SLOW, smtpSend, startE2e } from "./_helpers.ts";
+import type { MessageState } from "../../src/queue/types.ts";
+import { ALICE, BOB, delivered, type E2e, folderOf, PY_TLS, SLOW, smtpSend, startE2e, until } from "./_helpers.ts";
 
 let e: E2e;
 before(async () => {
@@ -84,5 +85,22 @@ describe("restart", () => {
     assert.equal(subject, "Subject: restart 5");
     assert.ok(newUid >= first.uidnext, `new UID ${newUid} reuses none below UIDNEXT ${first.uidnext}`);
     assert.equal(later.uidvalidity, first.uidvalidity);
+  });
+
+  it("a message deferred by quota stays queued across a restart (same state, no bounce) and the quota is kept", SLOW, async () => {
+    e.t.server.directory.setQuota(BOB, 100);
+    const [id] = await smtpSend(e.t.smtp, [{ to: [BOB], body: "Subject: too big\r\n\r\n" + "y".repeat(500) + "\r\n" }]);
+    const state = () => e.t.server.spool.get(id!)?.state as unknown as MessageState | undefined;
+    await until(() => state()?.rcpts[0]?.status === "deferred", "deferred");
+    const was = state()!;
+    await e.restart();
+    assert.equal(e.t.server.directory.getUser(BOB)?.quota, 100, "the quota set at run time survives the restart");
+    const now = state();
+    assert.ok(now, "still queued after the restart");
+    assert.equal(now.rcpts[0]!.status, "deferred");
+    assert.equal(now.rcpts[0]!.attempts, was.rcpts[0]!.attempts);
+    assert.match(now.rcpts[0]!.lastReply!, /^452 4\.2\.2 /);
+    assert.equal((await folderOf(e, BOB)).list().length, 0);
+    assert.ok(!e.events.some((x) => x.id === id && (x.type === "bounced" || x.type === "dsn")));
   });
 });
