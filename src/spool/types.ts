@@ -84,3 +84,14 @@ export interface Spool {
   /** Flush and close files; pending commits complete first. */
   close(): Promise<void>;
 }
+
+/**
+ * A writer (or a filter wrapped around it) refused the message at commit: the SMTP
+ * layer answers with this reply (e.g. 554 5.7.1 for a virus) instead of 250.
+ */
+export class CommitRejected extends Error {
+  override name = "CommitRejected";
+  constructor(readonly code: number, readonly status: string, readonly text: string) {
+    super(`${code} ${status} ${text}`);
+  }
+}

@@ -7,7 +7,7 @@ import { SmtpReceiver } from "../../proto/smtp/receiver.ts";
 import * as R from "../../proto/smtp/replies.ts";
 import { type Reply, reply } from "../../proto/smtp/replies.ts";
 import { SASL_MECHANISMS, SaslExchange, type SaslStep } from "../../proto/smtp/sasl.ts";
-import { SpoolError, type ClientInfo, type Envelope, type SpoolWriter } from "../../spool/types.ts";
+import { CommitRejected, SpoolError, type ClientInfo, type Envelope, type SpoolWriter } from "../../spool/types.ts";
 import type { SessionPolicy } from "./policy.ts";
 import { protocolName, receivedHeader } from "../../proto/smtp/received.ts";
 import { addRecipient, beginTransaction, type Transaction } from "./transaction.ts";
@@ -390,7 +390,9 @@ export class SmtpSession {
         this.afterAsync({ kind: "ready" }, reply(R.C250, "2.0.0", `queued as ${q.id}`));
       },
       (err) => {
-        const r = err instanceof SpoolError
+        const r = err instanceof CommitRejected
+          ? reply(err.code, err.status, err.text) // a filter's verdict (e.g. 554 5.7.1 virus)
+          : err instanceof SpoolError
           ? reply(R.C452, "4.3.1", "insufficient system storage, try again later")
           : reply(R.C451, "4.3.0", "local error in processing, try again later");
         this.afterAsync({ kind: "ready" }, r);

@@ -9,6 +9,8 @@ import type { Registry } from "../../core/metrics.ts";
 import type { Directory } from "../../directory/types.ts";
 import type { TlsOptions, Transport } from "../../runtime/types.ts";
 import type { Spool } from "../../spool/types.ts";
+import { parseClamdAddress } from "../../delivery/clamd.ts";
+import { scanningWriter } from "../../delivery/scan-at-data.ts";
 import { SmtpService } from "./listener.ts";
 import type { ListenerKind, SessionPolicy } from "./policy.ts";
 
@@ -34,6 +36,10 @@ export async function startSmtp(config: Config, d: SmtpDeps): Promise<Map<Listen
   const connections = d.metrics.counter("tern_smtp_connections_total", "SMTP connections accepted by listener");
   const received = d.metrics.counter("tern_messages_received_total", "Messages spooled by listener");
   const receivedBytes = d.metrics.counter("tern_messages_received_bytes_total", "Bytes spooled by listener");
+  // filters.clamd: scan at the end of DATA (554 5.7.1 for a virus) before the 250
+  const clamd = config.filters.clamd ? parseClamdAddress(config.filters.clamd) : undefined;
+  const scan = { timeoutMs: config.filters.clamdTimeout * 1000 };
+  const begin = () => (clamd ? scanningWriter(d.spool, clamd, scan) : d.spool.begin());
   const out = new Map<ListenerKind, SmtpService>();
   try {
     for (const l of LISTENERS) {
@@ -60,7 +66,7 @@ export async function startSmtp(config: Config, d: SmtpDeps): Promise<Map<Listen
       const labels = { listener: l.kind };
       const svc = new SmtpService({
         transport: d.transport, host, port, implicitTls: l.implicitTls, tls: d.tls, policy,
-        begin: () => d.spool.begin(),
+        begin,
         limits: config.limits,
         timeouts: { commandMs: config.timeouts.command * 1000, dataMs: config.timeouts.data * 1000 },
         log: (event, fields) => {
