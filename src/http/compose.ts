@@ -8,7 +8,8 @@ import { parseMailbox } from "../core/address.ts";
 import type { z } from "zod";
 import type { attachmentSchema, BatchInput, MessageInput } from "./schemas.ts";
 import { headerLine, toLine } from "./mime-write.ts";
-import { CompiledMessage, substitute, templateFits } from "./template.ts";
+import { CompiledMessage, templateFits } from "./template.ts";
+import { substitute } from "./variables.ts";
 
 type Attachment = z.infer<typeof attachmentSchema>;
 

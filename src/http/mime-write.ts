@@ -4,8 +4,7 @@
 
 import { randomBytes } from "node:crypto";
 import MimeNode from "nodemailer/lib/mime-node/index.js";
-import { detectMimeType, foldLines, hasLongerLines, isPlainText } from "nodemailer/lib/mime-funcs/index.js";
-import * as qp from "nodemailer/lib/qp/index.js";
+import { detectMimeType, foldLines } from "nodemailer/lib/mime-funcs/index.js";
 import * as b64 from "nodemailer/lib/base64/index.js";
 
 const CRLF = "\r\n";
@@ -54,43 +53,6 @@ const LONE_BREAK = /\r\n|\r|\n/g;
 export function normaliseBreaks(s: string): string {
   if (s.indexOf("\n") === -1 && s.indexOf("\r") === -1) return s;
   return s.replace(LONE_BREAK, CRLF);
-}
-
-export type TransferEncoding = "7bit" | "quoted-printable" | "base64";
-
-/** nodemailer's choice: latin letters outnumber 8-bit/control characters → Q, else B. */
-function preferQ(s: string): boolean {
-  let nonLatin = 0;
-  let latin = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80 || c <= 0x08 || c === 0x0b || c === 0x0c || (c >= 0x0e && c <= 0x1f)) nonLatin++;
-    else if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) latin++;
-  }
-  return nonLatin < latin;
-}
-
-/**
- * A text part's headers and encoded body. 7bit when the text is printable ASCII with
- * short lines (RFC 5322 §2.1.1) and cannot be mistaken for a boundary delimiter
- * (RFC 2046 §5.1.1; QP and base64 output never contain "=_"), else quoted-printable
- * or base64.
- */
-export function textPart(type: "text/plain" | "text/html", text: string, boundaryTag: string, normalised = false): { head: string; body: string } {
-  const t = normalised ? text : normaliseBreaks(text);
-  let cte: TransferEncoding;
-  let body: string;
-  if (isPlainText(t) && !hasLongerLines(t, LINE) && t.indexOf(boundaryTag) === -1) {
-    cte = "7bit";
-    body = t;
-  } else if (preferQ(t)) {
-    cte = "quoted-printable";
-    body = qp.wrap(qp.encode(t), LINE);
-  } else {
-    cte = "base64";
-    body = b64.wrap(b64.encode(t), LINE);
-  }
-  return { head: `Content-Type: ${type}; charset=utf-8${CRLF}Content-Transfer-Encoding: ${cte}`, body };
 }
 
 export interface AttachmentInput {

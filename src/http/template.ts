@@ -3,60 +3,14 @@
 // field, the {{variables}} of subject/text/html and the Message-ID are rendered.
 // The output is the same MIME that MailComposer builds (see mime-write.ts).
 
+import { BodyTemplate, type Part } from "./body-template.ts";
 import {
   attachmentPart, type AttachmentInput, dateLine, headerLine, messageIdLine, multipart, multipartHead,
-  newBoundaryTag, normaliseBreaks, randomHex, subjectLine, textPart,
+  newBoundaryTag, normaliseBreaks, randomHex, subjectLine,
 } from "./mime-write.ts";
+import { Template, type Vars } from "./variables.ts";
 
 const CRLF = "\r\n";
-const VARIABLE = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
-const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-const HTML_SPECIAL = /[&<>"']/g;
-
-export type Vars = Record<string, string | number>;
-
-/** A {{variable}} template split once: statics[0] name[0] statics[1] … statics[n]. */
-export class Template {
-  readonly statics: string[] = [];
-  readonly names: string[] = [];
-
-  /** `breaks`: the template is body text whose substituted values get CRLF line ends too */
-  constructor(source: string, private readonly html: boolean, private readonly breaks = false, parse = true) {
-    let last = 0;
-    if (!parse) {
-      this.statics.push(source);
-      return;
-    }
-    for (const m of source.matchAll(VARIABLE)) {
-      this.statics.push(source.slice(last, m.index));
-      this.names.push(m[1]);
-      last = m.index + m[0].length;
-    }
-    this.statics.push(source.slice(last));
-  }
-
-  get constant(): boolean {
-    return this.names.length === 0;
-  }
-
-  /** Unknown names render as ""; values are HTML-escaped in an HTML template. */
-  render(vars: Vars | undefined): string {
-    let out = this.statics[0];
-    for (let i = 0; i < this.names.length; i++) {
-      const v = vars?.[this.names[i]];
-      let s = v === undefined ? "" : String(v);
-      if (this.breaks) s = normaliseBreaks(s);
-      out += (this.html ? s.replace(HTML_SPECIAL, (c) => HTML_ESCAPES[c]) : s) + this.statics[i + 1];
-    }
-    return out;
-  }
-}
-
-/** Replace {{name}} with the substitution (HTML-escaped when `html`); unknown names → "". */
-export function substitute(template: string, vars: Vars, html: boolean): string {
-  return new Template(template, html).render(vars);
-}
-
 export interface MessageShape {
   from: string;
   replyTo?: string;
@@ -79,17 +33,13 @@ export function templateFits(m: { text?: string; html?: string; headers?: Record
   return Object.keys(m.headers ?? {}).every((k) => !OWN_FIELDS.has(k.toLowerCase()));
 }
 
-type Part = { head: string; body: string };
-
 export class CompiledMessage {
   private readonly fromHead: string;
   private readonly tailHead: string;
   private readonly subject?: Template;
   private readonly constSubject?: string;
-  private readonly text?: Template;
-  private readonly html?: Template;
-  private readonly constText?: Part;
-  private readonly constHtml?: Part;
+  private readonly text?: BodyTemplate;
+  private readonly html?: BodyTemplate;
   private readonly attachments: string[];
   private readonly tag = newBoundaryTag();
   private readonly idPrefix = `${randomHex(4)}-${randomHex(2)}-${randomHex(2)}-${randomHex(6)}`;
@@ -109,14 +59,8 @@ export class CompiledMessage {
       this.subject = new Template(m.subject, false, false, p);
       if (this.subject.constant) this.constSubject = subjectLine(m.subject);
     }
-    if (m.text !== undefined) {
-      this.text = new Template(normaliseBreaks(m.text), false, true, p);
-      if (this.text.constant) this.constText = textPart("text/plain", m.text, this.tag);
-    }
-    if (m.html !== undefined) {
-      this.html = new Template(normaliseBreaks(m.html), true, true, p);
-      if (this.html.constant) this.constHtml = textPart("text/html", m.html, this.tag);
-    }
+    if (m.text !== undefined) this.text = new BodyTemplate("text/plain", normaliseBreaks(m.text), false, literal, this.tag);
+    if (m.html !== undefined) this.html = new BodyTemplate("text/html", normaliseBreaks(m.html), true, literal, this.tag);
     this.attachments = (m.attachments ?? []).map(attachmentPart);
   }
 
@@ -125,8 +69,8 @@ export class CompiledMessage {
     let head = this.fromHead + CRLF + recipientHead + CRLF;
     if (this.subject) head += (this.constSubject ?? subjectLine(this.subject.render(vars))) + CRLF;
     head += messageIdLine(this.idPrefix, n, this.fromAddress) + CRLF + this.tailHead + CRLF;
-    const text = this.text && (this.constText ?? textPart("text/plain", this.text.render(vars), this.tag, true));
-    const html = this.html && (this.constHtml ?? textPart("text/html", this.html.render(vars), this.tag, true));
+    const text = this.text?.render(vars);
+    const html = this.html?.render(vars);
     const content = this.content(text, html);
     const msg = head + content.head + CRLF + CRLF + content.body;
     return msg.endsWith(CRLF) ? msg : msg + CRLF; // a message ends with a line break, as MailComposer's

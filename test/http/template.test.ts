@@ -6,8 +6,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { composeBatch, composeMessage } from "../../src/http/compose.ts";
-import { textPart } from "../../src/http/mime-write.ts";
-import { substitute, Template } from "../../src/http/template.ts";
+import { encodePart } from "../../src/http/body-template.ts";
+import { substitute, Template } from "../../src/http/variables.ts";
 
 const dec = new TextDecoder();
 
@@ -94,6 +94,19 @@ describe("compiled message writer", () => {
     }
   });
 
+  it("encodes line by line exactly as the whole substituted text (QP soft breaks, trailing whitespace, odd values)", async () => {
+    const text = [
+      "Hi {{name}} ", `${"x".repeat(70)} {{name}} ${"y".repeat(100)}`, LONG, "tail {{name}}", "{{\r\nname}} spans", "a".repeat(75) + " {{v}}", "end {{name}}",
+    ].join("\r\n");
+    const values = ["Ann", "Bé ", "", "x y\r\nz ", "😀 中文 ".repeat(30), "=?x?=", "a".repeat(200), "Ω"];
+    const batch = { from: "n@app.example", text, html: `<p>${text}</p>`, recipients: values.map((v, i) => ({ to: `u${i}@example.com`, substitutions: { name: v, v } })) };
+    const out = await composeBatch(batch);
+    for (const [i, v] of values.entries()) {
+      const theirs = await build({ from: batch.from, to: [`u${i}@example.com`], text: substitute(text, { name: v, v }, false), html: substitute(batch.html, { name: v, v }, true) });
+      assert.deepEqual(normalise(dec.decode(out[i].bytes)), normalise(theirs), `value ${JSON.stringify(v)}`);
+    }
+  });
+
   it("gives every message its own Message-ID", async () => {
     const out = await composeBatch({ from: "n@app.example", text: "x", recipients: [{ to: "a@example.com" }, { to: "b@example.com" }] });
     const ids = out.map((m) => /Message-ID: (<[^>]+>)/.exec(dec.decode(m.bytes))![1]);
@@ -117,10 +130,10 @@ describe("compiled message writer", () => {
 
   it("never leaves a boundary delimiter in a 7bit part", () => {
     const tag = "=_tern_0123456789abcdef";
-    const p = textPart("text/plain", `a line\r\n--${tag}_1\r\n`, tag);
+    const p = encodePart("text/plain", `a line\r\n--${tag}_1\r\n`, tag);
     assert.match(p.head, /quoted-printable/);
     assert.ok(!p.body.includes(tag));
-    assert.match(textPart("text/plain", "plain", tag).head, /7bit/);
+    assert.match(encodePart("text/plain", "plain", tag).head, /7bit/);
   });
 
   it("parses templates once: unknown names render empty, values HTML-escaped in HTML", () => {
