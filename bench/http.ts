@@ -33,7 +33,7 @@ const BATCH_CLIENTS = 4;
 /** the size of the composed message, so the SMTP load sends the same number of bytes */
 export async function composedSize(): Promise<number> {
   const [m] = await composeBatch({ ...template(FILLER), recipients: [recipient(12345, REMOTE_DOMAIN)] });
-  return m.bytes.length;
+  return m.size;
 }
 
 function loadArgs(load: LoadName, srv: HttpTern, messages: number, size: number): string[] {

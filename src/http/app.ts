@@ -123,7 +123,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     if (!senderAllowed(key, composed[0].mailFrom)) {
       return problem(c, 403, `API key ${key.name} may not send from ${composed[0].mailFrom}`, { field: "from" });
     }
-    const big = composed.findIndex((m) => m.bytes.length > deps.maxMessageSize);
+    const big = composed.findIndex((m) => m.size > deps.maxMessageSize);
     if (big !== -1) return problem(c, 413, `message ${big} exceeds ${deps.maxMessageSize} bytes`);
     const queued = await injectAll(deps.spool, composed, {
       hostname: deps.hostname, clientAddress: c.env?.remoteAddress ?? "", keyId: key.id, now: now(),

@@ -16,19 +16,42 @@ const CRLF = "\r\n";
 const LINE = 76; // RFC 2045 §6.7 (5)
 const NO_SCAN_BEYOND = 128 * 1024; // nodemailer treats longer texts as having long lines
 
+/** A body in pieces: strings rendered per recipient, bytes encoded once per request. */
+export type Piece = string | Uint8Array;
+
 export interface Part {
   head: string;
-  body: string;
+  body: Piece[];
 }
 
-type Line =
-  | { kind: "static"; text: string; scan: TextScan; hasTag: boolean; qp: string }
+type Run =
+  // consecutive lines without variables; their 7bit and QP bytes made on first use
+  | { kind: "static"; lines: string[]; scan: TextScan; hasTag: boolean; length: number; last: boolean; raw?: Uint8Array; qp?: Uint8Array }
   | { kind: "var"; tpl: Template; last: boolean };
 
+const enc = new TextEncoder();
 const qpLine = (text: string, last: boolean) => qp.wrap(qp.encode(last ? text : text + CRLF), LINE);
 
+function runsOf(texts: string[], html: boolean, tag: string): Run[] {
+  const runs: Run[] = [];
+  texts.forEach((text, i) => {
+    const tpl = new Template(text, html, true);
+    const last = i === texts.length - 1;
+    const prev = runs[runs.length - 1];
+    if (!tpl.constant) runs.push({ kind: "var", tpl, last });
+    else if (prev?.kind === "static") {
+      prev.lines.push(text);
+      prev.scan = addScans(prev.scan, scanText(text, LINE));
+      prev.hasTag ||= text.indexOf(tag) !== -1;
+      prev.length += text.length + 2;
+      prev.last = last;
+    } else runs.push({ kind: "static", lines: [text], scan: scanText(text, LINE), hasTag: text.indexOf(tag) !== -1, length: text.length + 2, last });
+  });
+  return runs;
+}
+
 export class BodyTemplate {
-  private readonly lines: Line[] | undefined;
+  private readonly runs: Run[] | undefined;
   private readonly whole: Template;
   private readonly constant: Part | undefined;
 
@@ -39,54 +62,61 @@ export class BodyTemplate {
   constructor(private readonly type: "text/plain" | "text/html", source: string, html: boolean, literal: boolean, private readonly tag: string) {
     this.whole = new Template(source, html, true, !literal);
     if (this.whole.constant) {
-      this.constant = encodePart(type, source, tag);
+      const p = encodePart(type, source, tag);
+      this.constant = { head: p.head, body: p.body.map((x) => (typeof x === "string" ? enc.encode(x) : x)) };
       return;
     }
-    const texts = source.split(CRLF);
-    const lines = texts.map((text, i): Line => {
-      const tpl = new Template(text, html, true);
-      const last = i === texts.length - 1;
-      if (!tpl.constant) return { kind: "var", tpl, last };
-      return { kind: "static", text, scan: scanText(text, LINE), hasTag: text.indexOf(tag) !== -1, qp: "" };
-    });
+    const runs = runsOf(source.split(CRLF), html, tag);
     // a variable written across a line break ({{ name }} with a newline inside) → whole text
-    const names = lines.reduce((n, l) => n + (l.kind === "var" ? l.tpl.names.length : 0), 0);
-    if (names === this.whole.names.length) this.lines = lines;
+    const names = runs.reduce((n, r) => n + (r.kind === "var" ? r.tpl.names.length : 0), 0);
+    if (names === this.whole.names.length) this.runs = runs;
   }
 
   render(vars: Vars | undefined): Part {
     if (this.constant) return this.constant;
-    if (!this.lines) return encodePart(this.type, this.whole.render(vars), this.tag);
-    const texts: string[] = new Array(this.lines.length);
+    const runs = this.runs;
+    if (!runs) return encodePart(this.type, this.whole.render(vars), this.tag);
+    const texts: string[] = new Array(runs.length);
     let scan: TextScan = { nonLatin: 0, latin: 0, longLines: false };
     let hasTag = false;
     let length = 0;
-    for (let i = 0; i < this.lines.length; i++) {
-      const l = this.lines[i];
-      if (l.kind === "static") {
-        texts[i] = l.text;
-        scan = addScans(scan, l.scan);
-        hasTag ||= l.hasTag;
+    for (let i = 0; i < runs.length; i++) {
+      const r = runs[i];
+      if (r.kind === "static") {
+        scan = addScans(scan, r.scan);
+        hasTag ||= r.hasTag;
+        length += r.length;
       } else {
-        const t = (texts[i] = l.tpl.render(vars));
+        const t = (texts[i] = r.tpl.render(vars));
         scan = addScans(scan, scanText(t, LINE));
         hasTag ||= t.indexOf(this.tag) !== -1;
+        length += t.length + 2;
       }
-      length += texts[i].length + 2;
     }
-    if (isPlain(scan) && !scan.longLines && !hasTag && length - 2 <= NO_SCAN_BEYOND) return part(this.type, "7bit", texts.join(CRLF));
-    if (!prefersQ(scan)) return part(this.type, "base64", b64.wrap(b64.encode(texts.join(CRLF)), LINE));
-    let body = "";
-    for (let i = 0; i < this.lines.length; i++) {
-      const l = this.lines[i];
-      if (l.kind === "var") body += qpLine(texts[i], l.last);
-      else body += l.qp || (l.qp = qpLine(l.text, i === this.lines.length - 1));
+    if (isPlain(scan) && !scan.longLines && !hasTag && length - 2 <= NO_SCAN_BEYOND) return part(this.type, "7bit", this.raw(runs, texts));
+    if (!prefersQ(scan)) return part(this.type, "base64", [b64.wrap(b64.encode(this.joined(runs, texts)), LINE)]);
+    const body: Piece[] = [];
+    for (let i = 0; i < runs.length; i++) {
+      const r = runs[i];
+      if (r.kind === "var") body.push(qpLine(texts[i], r.last));
+      else body.push(r.qp ??= enc.encode(r.lines.map((l, k) => qpLine(l, r.last && k === r.lines.length - 1)).join("")));
     }
     return part(this.type, "quoted-printable", body);
   }
+
+  private raw(runs: Run[], texts: string[]): Piece[] {
+    return runs.map((r, i) => {
+      if (r.kind === "var") return r.last ? texts[i] : texts[i] + CRLF;
+      return r.raw ??= enc.encode(r.lines.join(CRLF) + (r.last ? "" : CRLF));
+    });
+  }
+
+  private joined(runs: Run[], texts: string[]): string {
+    return runs.map((r, i) => (r.kind === "var" ? texts[i] : r.lines.join(CRLF))).join(CRLF);
+  }
 }
 
-function part(type: string, cte: "7bit" | "quoted-printable" | "base64", body: string): Part {
+function part(type: string, cte: "7bit" | "quoted-printable" | "base64", body: Piece[]): Part {
   return { head: `Content-Type: ${type}; charset=utf-8${CRLF}Content-Transfer-Encoding: ${cte}`, body };
 }
 
@@ -98,7 +128,7 @@ function part(type: string, cte: "7bit" | "quoted-printable" | "base64", body: s
  */
 export function encodePart(type: "text/plain" | "text/html", text: string, tag: string): Part {
   const scan = scanText(text, LINE);
-  if (isPlain(scan) && !scan.longLines && text.indexOf(tag) === -1 && text.length <= NO_SCAN_BEYOND) return part(type, "7bit", text);
-  if (prefersQ(scan)) return part(type, "quoted-printable", qp.wrap(qp.encode(text), LINE));
-  return part(type, "base64", b64.wrap(b64.encode(text), LINE));
+  if (isPlain(scan) && !scan.longLines && text.indexOf(tag) === -1 && text.length <= NO_SCAN_BEYOND) return part(type, "7bit", [text]);
+  if (prefersQ(scan)) return part(type, "quoted-printable", [qp.wrap(qp.encode(text), LINE)]);
+  return part(type, "base64", [b64.wrap(b64.encode(text), LINE)]);
 }

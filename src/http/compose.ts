@@ -8,7 +8,7 @@ import { parseMailbox } from "../core/address.ts";
 import type { z } from "zod";
 import type { attachmentSchema, BatchInput, MessageInput } from "./schemas.ts";
 import { headerLine, toLine } from "./mime-write.ts";
-import { CompiledMessage, templateFits } from "./template.ts";
+import { CompiledMessage, templateFits, toBytes } from "./template.ts";
 import { substitute } from "./variables.ts";
 
 type Attachment = z.infer<typeof attachmentSchema>;
@@ -31,9 +31,13 @@ export function envelopeAddress(s: string, field: string): string {
 export interface Composed {
   mailFrom: string;
   rcptTo: string[];
-  bytes: Uint8Array;
+  /** the message, in pieces (bytes shared between the messages of a batch are not copied) */
+  parts: Uint8Array[];
+  size: number;
   utf8: boolean;
 }
+
+const whole = (bytes: Uint8Array) => ({ parts: [bytes], size: bytes.length });
 
 function build(mail: Record<string, unknown>): Promise<Uint8Array> {
   const mc = new MailComposer(mail);
@@ -50,7 +54,7 @@ export async function composeMessage(m: MessageInput, now = Date.now()): Promise
   if ("raw" in m) {
     const rcptTo = m.to.map((a, i) => envelopeAddress(a, `to.${i}`));
     const raw = m.raw.replace(/\r?\n/g, "\r\n"); // normalise line ends to CRLF
-    return { mailFrom, rcptTo, bytes: enc.encode(raw), utf8: NON_ASCII.test(mailFrom + rcptTo.join("")) };
+    return { mailFrom, rcptTo, ...whole(enc.encode(raw)), utf8: NON_ASCII.test(mailFrom + rcptTo.join("")) };
   }
   const rcptTo = [
     ...m.to.map((a, i) => envelopeAddress(a, `to.${i}`)),
@@ -63,13 +67,13 @@ export async function composeMessage(m: MessageInput, now = Date.now()): Promise
     // no {{variables}} in a single message: the template is all constant
     const t = new CompiledMessage({ ...m, attachments: atts }, mailFrom, now, true);
     const rcptHead = [headerLine("To", m.to.join(", ")), ...(m.cc?.length ? [headerLine("Cc", m.cc.join(", "))] : [])].join("\r\n");
-    return { mailFrom, rcptTo, bytes: enc.encode(t.render(0, rcptHead, undefined)), utf8 };
+    return { mailFrom, rcptTo, ...toBytes(t.render(0, rcptHead, undefined)), utf8 };
   }
   const bytes = await build({
     from: m.from, to: m.to, cc: m.cc, bcc: m.bcc, replyTo: m.replyTo, subject: m.subject,
     text: m.text, html: m.html, headers: m.headers, attachments: atts,
   });
-  return { mailFrom, rcptTo, bytes, utf8 };
+  return { mailFrom, rcptTo, ...whole(bytes), utf8 };
 }
 
 function attachments(list: Attachment[] | undefined) {
@@ -90,8 +94,8 @@ export async function composeBatch(b: BatchInput, now = Date.now()): Promise<Com
   const t = new CompiledMessage({ ...b, attachments: atts }, mailFrom, now);
   for (const [i, r] of b.recipients.entries()) {
     const to = envelopeAddress(r.to, `recipients.${i}.to`);
-    const bytes = enc.encode(t.render(i, toLine(r.to), r.substitutions));
-    out.push({ mailFrom, rcptTo: [to], bytes, utf8: NON_ASCII.test(mailFrom) || NON_ASCII.test(to) });
+    const bytes = toBytes(t.render(i, toLine(r.to), r.substitutions));
+    out.push({ mailFrom, rcptTo: [to], ...bytes, utf8: NON_ASCII.test(mailFrom) || NON_ASCII.test(to) });
   }
   return out;
 }
@@ -109,7 +113,7 @@ async function composeBatchSlow(b: BatchInput, atts: ReturnType<typeof attachmen
       text: b.text === undefined ? undefined : substitute(b.text, vars, false),
       html: b.html === undefined ? undefined : substitute(b.html, vars, true),
     });
-    out.push({ mailFrom, rcptTo: [to], bytes, utf8: NON_ASCII.test(mailFrom + to) });
+    out.push({ mailFrom, rcptTo: [to], ...whole(bytes), utf8: NON_ASCII.test(mailFrom + to) });
   }
   return out;
 }

@@ -77,10 +77,11 @@ export function newBoundaryTag(): string {
 }
 
 /** A multipart body of already-built parts (RFC 2046 §5.1.1), nodemailer's layout. */
-export function multipart(parts: string[], boundary: string): string {
-  let out = "";
-  for (let i = 0; i < parts.length; i++) out += (i > 0 ? CRLF : "") + "--" + boundary + CRLF + parts[i];
-  return out + CRLF + "--" + boundary + "--" + CRLF;
+export function multipart<P>(parts: (P | string)[][], boundary: string): (P | string)[] {
+  const out: (P | string)[] = [];
+  for (let i = 0; i < parts.length; i++) out.push((i > 0 ? CRLF : "") + "--" + boundary + CRLF, ...parts[i]);
+  out.push(CRLF + "--" + boundary + "--" + CRLF);
+  return out;
 }
 
 export function multipartHead(subtype: "mixed" | "alternative", boundary: string): string {

@@ -3,7 +3,7 @@
 // field, the {{variables}} of subject/text/html and the Message-ID are rendered.
 // The output is the same MIME that MailComposer builds (see mime-write.ts).
 
-import { BodyTemplate, type Part } from "./body-template.ts";
+import { BodyTemplate, type Part, type Piece } from "./body-template.ts";
 import {
   attachmentPart, type AttachmentInput, dateLine, headerLine, messageIdLine, multipart, multipartHead,
   newBoundaryTag, normaliseBreaks, randomHex, subjectLine,
@@ -34,13 +34,13 @@ export function templateFits(m: { text?: string; html?: string; headers?: Record
 }
 
 export class CompiledMessage {
-  private readonly fromHead: string;
-  private readonly tailHead: string;
+  private readonly fromHead: Uint8Array;
+  private readonly tailHead: Uint8Array;
   private readonly subject?: Template;
   private readonly constSubject?: string;
   private readonly text?: BodyTemplate;
   private readonly html?: BodyTemplate;
-  private readonly attachments: string[];
+  private readonly attachments: Uint8Array[];
   private readonly tag = newBoundaryTag();
   private readonly idPrefix = `${randomHex(4)}-${randomHex(2)}-${randomHex(2)}-${randomHex(6)}`;
   private readonly fromAddress: string;
@@ -52,28 +52,32 @@ export class CompiledMessage {
   constructor(m: MessageShape, fromAddress: string, now: number, literal = false) {
     const p = !literal;
     this.fromAddress = fromAddress;
-    this.fromHead = headerLine("From", m.from) + (m.replyTo === undefined ? "" : CRLF + headerLine("Reply-To", m.replyTo));
+    const from = headerLine("From", m.from) + (m.replyTo === undefined ? "" : CRLF + headerLine("Reply-To", m.replyTo));
+    this.fromHead = enc.encode(from + CRLF);
     const custom = Object.entries(m.headers ?? {}).map(([k, v]) => headerLine(k, v));
-    this.tailHead = [...custom, dateLine(now), "MIME-Version: 1.0"].join(CRLF);
+    this.tailHead = enc.encode([...custom, dateLine(now), "MIME-Version: 1.0"].join(CRLF) + CRLF);
     if (m.subject !== undefined) {
       this.subject = new Template(m.subject, false, false, p);
       if (this.subject.constant) this.constSubject = subjectLine(m.subject);
     }
     if (m.text !== undefined) this.text = new BodyTemplate("text/plain", normaliseBreaks(m.text), false, literal, this.tag);
     if (m.html !== undefined) this.html = new BodyTemplate("text/html", normaliseBreaks(m.html), true, literal, this.tag);
-    this.attachments = (m.attachments ?? []).map(attachmentPart);
+    this.attachments = (m.attachments ?? []).map((a) => enc.encode(attachmentPart(a)));
   }
 
-  /** The whole message for message number `n`, `recipientHead` holding its To/Cc fields. */
-  render(n: number, recipientHead: string, vars: Vars | undefined): string {
-    let head = this.fromHead + CRLF + recipientHead + CRLF;
+  /**
+   * The whole message for message number `n`, `recipientHead` holding its To/Cc fields:
+   * strings rendered for this recipient, bytes shared by all (see toBytes()).
+   */
+  render(n: number, recipientHead: string, vars: Vars | undefined): Piece[] {
+    let head = recipientHead + CRLF;
     if (this.subject) head += (this.constSubject ?? subjectLine(this.subject.render(vars))) + CRLF;
-    head += messageIdLine(this.idPrefix, n, this.fromAddress) + CRLF + this.tailHead + CRLF;
-    const text = this.text?.render(vars);
-    const html = this.html?.render(vars);
-    const content = this.content(text, html);
-    const msg = head + content.head + CRLF + CRLF + content.body;
-    return msg.endsWith(CRLF) ? msg : msg + CRLF; // a message ends with a line break, as MailComposer's
+    head += messageIdLine(this.idPrefix, n, this.fromAddress) + CRLF;
+    const content = this.content(this.text?.render(vars), this.html?.render(vars));
+    const out: Piece[] = [this.fromHead, head, this.tailHead, content.head + CRLF + CRLF, ...content.body];
+    // a message ends with a line break, as MailComposer's
+    if (!endsWithCrlf(out[out.length - 1])) out.push(CRLF);
+    return out;
   }
 
   private content(text: Part | undefined, html: Part | undefined): Part {
@@ -81,8 +85,34 @@ export class CompiledMessage {
       ? { head: multipartHead("alternative", `${this.tag}_2`), body: multipart([join(text), join(html)], `${this.tag}_2`) }
       : (text ?? html)!;
     if (this.attachments.length === 0) return alt;
-    return { head: multipartHead("mixed", `${this.tag}_1`), body: multipart([join(alt), ...this.attachments], `${this.tag}_1`) };
+    return { head: multipartHead("mixed", `${this.tag}_1`), body: multipart([join(alt), ...this.attachments.map((a) => [a])], `${this.tag}_1`) };
   }
 }
 
-const join = (p: Part) => p.head + CRLF + CRLF + p.body;
+const join = (p: Part): Piece[] => [p.head + CRLF + CRLF, ...p.body];
+
+function endsWithCrlf(p: Piece): boolean {
+  if (typeof p === "string") return p.endsWith(CRLF);
+  return p.length >= 2 && p[p.length - 2] === 0x0d && p[p.length - 1] === 0x0a;
+}
+
+const enc = new TextEncoder();
+
+/** Pieces as bytes: neighbouring strings encoded together, shared bytes as they are. */
+export function toBytes(pieces: Piece[]): { parts: Uint8Array[]; size: number } {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  let pending = "";
+  for (const p of pieces) {
+    if (typeof p === "string") {
+      pending += p;
+      continue;
+    }
+    if (pending !== "") parts.push(enc.encode(pending));
+    pending = "";
+    if (p.length > 0) parts.push(p);
+  }
+  if (pending !== "") parts.push(enc.encode(pending));
+  for (const p of parts) size += p.length;
+  return { parts, size };
+}
