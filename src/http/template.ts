@@ -42,7 +42,7 @@ export class CompiledMessage {
   private readonly html?: BodyTemplate;
   private readonly attachments: Uint8Array[];
   private readonly tag = newBoundaryTag();
-  private readonly idPrefix = `${randomHex(4)}-${randomHex(2)}-${randomHex(2)}-${randomHex(6)}`;
+  private readonly idPrefix = uuidLike(randomHex(14));
   private readonly fromAddress: string;
 
   /**
@@ -116,3 +116,6 @@ export function toBytes(pieces: Piece[]): { parts: Uint8Array[]; size: number } 
   for (const p of parts) size += p.length;
   return { parts, size };
 }
+
+/** 28 hex digits as 8-4-4-12 (the last group also takes the message number, see messageIdLine) */
+const uuidLike = (h: string) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 28)}`;
