@@ -62,7 +62,7 @@ function filled(s: string, vars: Record<string, string | number>): string {
 }
 
 interface Req {
-  body: Uint8Array | string;
+  body: Uint8Array<ArrayBuffer> | string;
   type: string;
   messages: number;
 }
