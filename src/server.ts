@@ -18,7 +18,7 @@ import { type QueueService, startQueue } from "./queue/service.ts";
 import { ensureCertificate } from "./runtime/cert.ts";
 import type { SpoolFs } from "./runtime/fs.ts";
 import { defaultTransport } from "./runtime/index.ts";
-import type { Transport } from "./runtime/types.ts";
+import type { Dialer, Transport } from "./runtime/types.ts";
 import { createRemoteAgent } from "./smtp/client/index.ts";
 import { startSmtp } from "./smtp/server/start.ts";
 import { openSpool } from "./spool/index.ts";
@@ -52,6 +52,8 @@ export interface ServerDeps {
   agents?: Agents;
   /** file-system access for the spool (tests inject write/sync failures); default node:fs */
   spoolFs?: SpoolFs;
+  /** outbound connections (tests redirect port 25 to a loopback receiver); default the runtime's */
+  dialer?: Dialer;
 }
 
 /** a listener service (SMTP, POP3, IMAP) as shutdown sees it */
@@ -78,7 +80,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // the queue (src/queue): scheduler → delivery agents; <dataDir>/events.log; <dataDir>/control.sock
   let queue: QueueService;
   const resolver = createResolver(config);
-  const remote = deps.agents ? undefined : createRemoteAgent(config, { resolver, spool });
+  const remote = deps.agents ? undefined : createRemoteAgent(config, { resolver, spool, dialer: deps.dialer });
   const local = deps.agents ? undefined : localAgentFromConfig(config, {
     directory, store, spool, onSpooled: (m) => queue.enqueue(m.id), log: debug,
   });
