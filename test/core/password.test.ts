@@ -66,9 +66,7 @@ describe("password", () => {
     assert.ok(ticks > 0, "timers ran while scrypt was working");
   });
 
-  it("takes well under 200 ms per hash", async () => {
-    const t = performance.now();
-    await hashPassword("timing");
-    assert.ok(performance.now() - t < 200, `took ${performance.now() - t} ms`);
+  it("uses the documented default cost (ln=13, r=8, p=1); speed is measured, not asserted", async () => {
+    assert.match(await hashPassword("cost"), /^\$scrypt\$ln=13,r=8,p=1\$/);
   });
 });
