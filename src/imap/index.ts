@@ -3,21 +3,14 @@
 
 import type { Config } from "../config/schema.ts";
 import { parseHostPort } from "../config/schema.ts";
-import type { TlsOptions, Transport } from "../runtime/types.ts";
-import type { MailStore } from "../store/types.ts";
+import { type MailAccessDeps, startServices } from "../net/start-services.ts";
 import { ImapService } from "./listener.ts";
 import type { ImapPolicy } from "./session.ts";
 
 export { ImapService } from "./listener.ts";
 export { type ImapHost, type ImapPolicy, ImapSession } from "./session.ts";
 
-export interface ImapDeps {
-  transport: Transport;
-  tls: TlsOptions;
-  store: MailStore;
-  authenticate(user: string, password: string): Promise<string | null>;
-  log?: (event: string, fields: Record<string, unknown>) => void;
-}
+export type ImapDeps = MailAccessDeps;
 
 /** command lines (not literals): long UID sets from sync clients need room */
 export const IMAP_MAX_LINE = 65536;
@@ -41,22 +34,13 @@ export function imapPolicy(config: Config, deps: ImapDeps): ImapPolicy {
 /** started services by listener name; on error, the ones already started are stopped */
 export async function startImap(config: Config, deps: ImapDeps): Promise<Map<"imap" | "imaps", ImapService>> {
   const policy = imapPolicy(config, deps);
-  const started = new Map<"imap" | "imaps", ImapService>();
-  try {
-    for (const kind of ["imap", "imaps"] as const) {
-      const addr = config.listen[kind];
-      if (addr === false) continue;
-      const { host, port } = parseHostPort(addr);
-      const svc = new ImapService({
-        transport: deps.transport, host, port, implicitTls: kind === "imaps", tls: deps.tls, policy,
-        limits: config.limits, log: deps.log,
-      });
-      await svc.start();
-      started.set(kind, svc);
-    }
-  } catch (e) {
-    for (const s of started.values()) await s.stopListening();
-    throw e;
-  }
-  return started;
+  return await startServices(["imap", "imaps"] as const, (kind) => {
+    const addr = config.listen[kind];
+    if (addr === false) return undefined;
+    const { host, port } = parseHostPort(addr);
+    return new ImapService({
+      transport: deps.transport, host, port, implicitTls: kind === "imaps", tls: deps.tls, policy,
+      limits: config.limits, log: deps.log,
+    });
+  });
 }

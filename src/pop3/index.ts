@@ -3,8 +3,7 @@
 
 import type { Config } from "../config/schema.ts";
 import { parseHostPort } from "../config/schema.ts";
-import type { TlsOptions, Transport } from "../runtime/types.ts";
-import type { MailStore } from "../store/types.ts";
+import { type MailAccessDeps, startServices } from "../net/start-services.ts";
 import { Pop3Service } from "./listener.ts";
 import { MaildropLocks } from "./locks.ts";
 import type { Pop3Policy } from "./types.ts";
@@ -14,13 +13,7 @@ export { MaildropLocks } from "./locks.ts";
 export { Pop3Session } from "./session.ts";
 export type { Pop3Host, Pop3Policy } from "./types.ts";
 
-export interface Pop3Deps {
-  transport: Transport;
-  tls: TlsOptions;
-  store: MailStore;
-  authenticate(user: string, password: string): Promise<string | null>;
-  log?: (event: string, fields: Record<string, unknown>) => void;
-}
+export type Pop3Deps = MailAccessDeps;
 
 /** RFC 2449 §4 allows 255 octets; we accept more for long SASL responses */
 export const POP3_MAX_LINE = 1024;
@@ -40,24 +33,15 @@ export async function startPop3(config: Config, deps: Pop3Deps): Promise<Map<"po
     store: deps.store,
     locks,
   };
-  const started = new Map<"pop3" | "pop3s", Pop3Service>();
-  try {
-    for (const kind of ["pop3", "pop3s"] as const) {
-      const addr = config.listen[kind];
-      if (addr === false) continue;
-      const { host, port } = parseHostPort(addr);
-      const svc = new Pop3Service({
-        transport: deps.transport, host, port, implicitTls: kind === "pop3s", tls: deps.tls, policy,
-        limits: config.limits,
-        idleMs: config.timeouts.pop3Idle * 1000,
-        log: deps.log,
-      });
-      await svc.start();
-      started.set(kind, svc);
-    }
-  } catch (e) {
-    for (const s of started.values()) await s.stopListening();
-    throw e;
-  }
-  return started;
+  return await startServices(["pop3", "pop3s"] as const, (kind) => {
+    const addr = config.listen[kind];
+    if (addr === false) return undefined;
+    const { host, port } = parseHostPort(addr);
+    return new Pop3Service({
+      transport: deps.transport, host, port, implicitTls: kind === "pop3s", tls: deps.tls, policy,
+      limits: config.limits,
+      idleMs: config.timeouts.pop3Idle * 1000,
+      log: deps.log,
+    });
+  });
 }

@@ -2,92 +2,44 @@
 // backpressure for streamed RETR, the idle timeout (one sweep timer for all
 // sessions) and graceful shutdown.
 
-import type { Conn, ConnHandler, Listener, TlsOptions, Transport } from "../runtime/types.ts";
+import { ServiceBase, type ServiceOptions, sessionIds } from "../net/service-base.ts";
+import type { Conn } from "../runtime/types.ts";
 import { Pop3Session } from "./session.ts";
 import type { Pop3Policy } from "./types.ts";
 
-export interface Pop3ServiceOptions {
-  transport: Transport;
-  host: string;
-  port: number;
-  /** implicit TLS (pop3s, RFC 8314 §3.3) */
-  implicitTls: boolean;
-  tls?: TlsOptions;
+/** implicitTls: pop3s, RFC 8314 §3.3 */
+export interface Pop3ServiceOptions extends ServiceOptions {
   policy: Pop3Policy;
-  limits: { maxConnections: number; maxConnectionsPerIp: number };
   /** RFC 1939 §3: the autologout timer must be at least 10 minutes */
   idleMs: number;
   /** how often idle sessions are looked for */
   sweepMs?: number;
-  now?: () => number;
-  log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
 /** bytes waiting in the adapter beyond this: RETR waits for drain */
 const HIGH_WATER = 256 * 1024;
-const enc = new TextEncoder();
 
-let sessionCounter = 0;
-function newSessionId(): string {
-  sessionCounter = (sessionCounter + 1) % 1679616;
-  return "p" + Date.now().toString(36).slice(-4) + sessionCounter.toString(36).padStart(4, "0");
-}
+const newSessionId = sessionIds("p", 4);
 
 interface Entry {
   session: Pop3Session | undefined; // undefined: refused, counted until close
   waiters: (() => void)[];
 }
 
-export class Pop3Service {
-  private listener: Listener | undefined;
-  private readonly conns = new Map<Conn, Entry>();
-  private readonly perIp = new Map<string, number>();
-  private sweep: ReturnType<typeof setInterval> | undefined;
-  private readonly now: () => number;
-
+export class Pop3Service extends ServiceBase<Entry> {
   constructor(private readonly opts: Pop3ServiceOptions) {
-    this.now = opts.now ?? Date.now;
+    super(opts, opts.sweepMs ?? 1000);
   }
 
-  get port(): number {
-    return this.listener?.port ?? 0;
+  protected data(conn: Conn, chunk: Uint8Array): void {
+    this.conns.get(conn)?.session?.feed(chunk);
   }
 
-  get connections(): number {
-    return this.conns.size;
-  }
-
-  async start(): Promise<void> {
-    const o = this.opts;
-    this.listener = await o.transport.listen(
-      { host: o.host, port: o.port, tls: o.implicitTls ? o.tls : undefined },
-      this.handler(),
-    );
-    this.sweep = setInterval(() => this.checkTimeouts(), o.sweepMs ?? 1000);
-    (this.sweep as { unref?: () => void }).unref?.();
-  }
-
-  private handler(): ConnHandler {
-    return {
-      open: (conn) => this.open(conn),
-      data: (conn, chunk) => this.conns.get(conn)?.session?.feed(chunk),
-      drain: (conn) => this.wake(conn),
-      close: (conn) => this.closed(conn),
-    };
-  }
-
-  private open(conn: Conn): void {
+  protected open(conn: Conn): void {
     const o = this.opts;
     const ip = conn.remoteAddress;
-    const n = (this.perIp.get(ip) ?? 0) + 1;
-    this.perIp.set(ip, n);
     const entry: Entry = { session: undefined, waiters: [] };
-    if (this.conns.size >= o.limits.maxConnections || n > o.limits.maxConnectionsPerIp) {
-      this.conns.set(conn, entry);
-      conn.write(enc.encode("-ERR [SYS/TEMP] too many connections, try again later\r\n"));
-      conn.end();
-      return;
-    }
+    if (!this.admit(conn, entry, "-ERR [SYS/TEMP] too many connections, try again later\r\n")) return;
     const session = new Pop3Session(newSessionId(), o.policy, {
       send: (bytes) => conn.write(bytes) || conn.buffered < HIGH_WATER,
       drained: () => (this.conns.has(conn) ? new Promise<void>((resolve) => entry.waiters.push(resolve)) : Promise.resolve()),
@@ -99,13 +51,12 @@ export class Pop3Service {
       log: o.log && ((event, fields) => o.log!(event, { ...fields, client: ip })),
     }, conn.secure);
     entry.session = session;
-    this.conns.set(conn, entry);
     o.log?.("connect", { session: session.id, client: ip, tls: conn.secure });
     session.greet();
   }
 
   /** the adapter's buffer drained (or the connection closed): let RETR go on */
-  private wake(conn: Conn): void {
+  protected drained(conn: Conn): void {
     const e = this.conns.get(conn);
     if (!e || e.waiters.length === 0) return;
     const w = e.waiters;
@@ -113,19 +64,13 @@ export class Pop3Service {
     for (const fn of w) fn();
   }
 
-  private closed(conn: Conn): void {
-    const e = this.conns.get(conn);
-    if (!e) return;
-    this.wake(conn);
-    this.conns.delete(conn);
-    const ip = conn.remoteAddress;
-    const n = (this.perIp.get(ip) ?? 1) - 1;
-    if (n <= 0) this.perIp.delete(ip);
-    else this.perIp.set(ip, n);
-    e.session?.connectionLost();
+  protected closed(conn: Conn): void {
+    if (!this.conns.has(conn)) return;
+    this.drained(conn);
+    this.release(conn)?.session?.connectionLost();
   }
 
-  private checkTimeouts(): void {
+  protected checkTimeouts(): void {
     const t = this.now();
     for (const [conn, e] of this.conns) {
       const s = e.session;
@@ -135,13 +80,6 @@ export class Pop3Service {
         conn.destroy(); // RFC 1939 §3: no response; a client that stopped reading cannot hold us
       }
     }
-  }
-
-  /** Stop accepting new connections. */
-  async stopListening(): Promise<void> {
-    if (this.sweep) clearInterval(this.sweep);
-    this.sweep = undefined;
-    await this.listener?.close();
   }
 
   /** Ask every session to finish (force: close now); `connections` tells when all are gone. */

@@ -1,24 +1,16 @@
 // Glue between a runtime Transport and SMTP sessions: connection limits, reply
 // backpressure, timeouts (one sweep timer for all sessions) and graceful shutdown.
 
-import type { Conn, ConnHandler, Listener, TlsOptions, Transport } from "../../runtime/types.ts";
+import { ServiceBase, type ServiceOptions, sessionIds } from "../../net/service-base.ts";
+import type { Conn } from "../../runtime/types.ts";
 import type { SpoolWriter } from "../../spool/types.ts";
 import type { SessionPolicy } from "./policy.ts";
 import { SmtpSession } from "./session.ts";
 
-export interface SmtpServiceOptions {
-  transport: Transport;
-  host: string;
-  port: number;
-  /** implicit TLS (submissions, port 465) */
-  implicitTls: boolean;
-  tls?: TlsOptions;
+export interface SmtpServiceOptions extends ServiceOptions {
   policy: SessionPolicy;
   begin(): SpoolWriter;
-  limits: { maxConnections: number; maxConnectionsPerIp: number };
   timeouts: { commandMs: number; dataMs: number };
-  now?: () => number;
-  log?: (event: string, fields: Record<string, unknown>) => void;
   onCommitted?: (id: string, size: number) => void;
 }
 
@@ -28,77 +20,38 @@ const MAX_OUTPUT_BUFFER = 1 << 20;
 const MAX_LINGER_MS = 10_000;
 /** pipelined input kept while a session waits, beyond this: stop reading the client */
 const MAX_HELD_INPUT = 256 * 1024;
-const enc = new TextEncoder();
 
-let sessionCounter = 0;
-function newSessionId(): string {
-  sessionCounter = (sessionCounter + 1) % 1679616;
-  return Date.now().toString(36).slice(-5) + sessionCounter.toString(36).padStart(4, "0");
-}
+const newSessionId = sessionIds("", 5);
 
-export class SmtpService {
-  private listener: Listener | undefined;
-  private readonly sessions = new Map<Conn, SmtpSession>();
-  private readonly perIp = new Map<string, number>();
+/** sessions by connection; null: refused, counted until close */
+export class SmtpService extends ServiceBase<SmtpSession | null> {
   private readonly paused = new Set<Conn>();
   /** sessions that are over but whose socket is still open: since when */
   private readonly lingering = new Map<Conn, number>();
-  private sweep: ReturnType<typeof setInterval> | undefined;
-  private readonly now: () => number;
 
   constructor(private readonly opts: SmtpServiceOptions) {
-    this.now = opts.now ?? Date.now;
+    super(opts, 1000);
   }
 
-  get port(): number {
-    return this.listener?.port ?? 0;
+  protected data(conn: Conn, chunk: Uint8Array): void {
+    const s = this.conns.get(conn);
+    if (!s) return;
+    s.feed(chunk);
+    // input held while the session waits (fsync, TLS, password check) is bounded
+    if (s.busy && s.heldBytes > MAX_HELD_INPUT) this.setReading(conn, false);
   }
 
-  get connections(): number {
-    return this.sessions.size;
+  protected drained(conn: Conn): void {
+    const s = this.conns.get(conn);
+    if (!s || s.closed || conn.buffered >= MAX_OUTPUT_BUFFER) return;
+    if (!s.busy) this.setReading(conn, true);
+    s.outputReady();
   }
 
-  async start(): Promise<void> {
-    const o = this.opts;
-    this.listener = await o.transport.listen(
-      { host: o.host, port: o.port, tls: o.implicitTls ? o.tls : undefined },
-      this.handler(),
-    );
-    this.sweep = setInterval(() => this.checkTimeouts(), 1000);
-    (this.sweep as { unref?: () => void }).unref?.();
-  }
-
-  private handler(): ConnHandler {
-    return {
-      open: (conn) => this.open(conn),
-      data: (conn, chunk) => {
-        const s = this.sessions.get(conn);
-        if (!s) return;
-        s.feed(chunk);
-        // input held while the session waits (fsync, TLS, password check) is bounded
-        if (s.busy && s.heldBytes > MAX_HELD_INPUT) this.setReading(conn, false);
-      },
-      drain: (conn) => {
-        const s = this.sessions.get(conn);
-        if (!s || s.closed || conn.buffered >= MAX_OUTPUT_BUFFER) return;
-        if (!s.busy) this.setReading(conn, true);
-        s.outputReady();
-      },
-      close: (conn) => this.closed(conn),
-    };
-  }
-
-  private open(conn: Conn): void {
+  protected open(conn: Conn): void {
     const o = this.opts;
     const ip = conn.remoteAddress;
-    const n = (this.perIp.get(ip) ?? 0) + 1;
-    this.perIp.set(ip, n);
-    if (this.sessions.size >= o.limits.maxConnections || n > o.limits.maxConnectionsPerIp) {
-      this.sessions.set(conn, undefined as unknown as SmtpSession); // counted until close
-      conn.write(enc.encode(`421 4.7.0 ${o.policy.hostname} too many connections, try again later\r\n`));
-      conn.end();
-      return;
-    }
+    if (!this.admit(conn, null, `421 4.7.0 ${o.policy.hostname} too many connections, try again later\r\n`)) return;
     const session = new SmtpSession(newSessionId(), o.policy, {
       send: (bytes) => {
         if (!conn.write(bytes) && conn.buffered >= MAX_OUTPUT_BUFFER) this.setReading(conn, false);
@@ -119,7 +72,7 @@ export class SmtpService {
       },
       wantInput: (on) => this.setReading(conn, on),
     }, { address: ip, port: conn.remotePort }, conn.secure ? conn.tlsInfo() : undefined);
-    this.sessions.set(conn, session);
+    this.conns.set(conn, session);
     o.log?.("connect", { session: session.id, client: ip, listener: o.policy.listener });
     session.greet();
   }
@@ -136,23 +89,18 @@ export class SmtpService {
     }
   }
 
-  private closed(conn: Conn): void {
+  protected closed(conn: Conn): void {
     this.paused.delete(conn);
-    if (!this.sessions.has(conn)) return;
-    const s = this.sessions.get(conn);
-    this.sessions.delete(conn);
+    const s = this.release(conn);
+    if (s === undefined) return;
     this.lingering.delete(conn);
-    const ip = conn.remoteAddress;
-    const n = (this.perIp.get(ip) ?? 1) - 1;
-    if (n <= 0) this.perIp.delete(ip);
-    else this.perIp.set(ip, n);
     s?.connectionLost();
   }
 
-  private checkTimeouts(): void {
+  protected checkTimeouts(): void {
     const t = this.now();
     const { commandMs, dataMs } = this.opts.timeouts;
-    for (const [conn, s] of this.sessions) {
+    for (const [conn, s] of this.conns) {
       if (!s || s.closed) {
         this.dropLingering(conn, t, Math.min(commandMs, MAX_LINGER_MS));
         continue;
@@ -172,16 +120,9 @@ export class SmtpService {
     else if (t - since >= graceMs) conn.destroy();
   }
 
-  /** Stop accepting new connections. */
-  async stopListening(): Promise<void> {
-    if (this.sweep) clearInterval(this.sweep);
-    this.sweep = undefined;
-    await this.listener?.close();
-  }
-
   /** Ask every session to finish (force: 421 now); `connections` tells when all are gone. */
   drain(force: boolean): void {
-    for (const [conn, s] of this.sessions) {
+    for (const [conn, s] of this.conns) {
       if (s) s.shutdown(force);
       else if (force) conn.destroy();
     }
