@@ -3,6 +3,7 @@
 import type { Out } from "../proto/imap/response.ts";
 import type { FolderHandle, UserMailbox } from "../store/types.ts";
 import type { MailboxView } from "./view.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 /** the tagged completion (RFC 3501 §7.1): text may start with a [response code] */
 export interface Done {
@@ -32,19 +33,8 @@ export interface Ctx {
 export async function readAll(folder: FolderHandle, uid: number): Promise<Uint8Array> {
   if (folder.readBytes) return await folder.readBytes(uid);
   const parts: Uint8Array[] = [];
-  let n = 0;
-  for await (const c of folder.read(uid)) {
-    parts.push(c);
-    n += c.length;
-  }
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  for await (const c of folder.read(uid)) parts.push(c);
+  return concatBytes(parts);
 }
 
 /** folder names are case-insensitive only for INBOX (RFC 3501 §5.1) */

@@ -10,6 +10,7 @@ import { capabilities, decodePlain } from "./auth.ts";
 import { bad, type Ctx, type Done, no } from "./context.ts";
 import { runCommand } from "./dispatch.ts";
 import type { MailboxView } from "./view.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 export interface ImapHost {
   send(bytes: Uint8Array): void;
@@ -147,15 +148,7 @@ export class ImapSession implements Ctx {
     if (this.out.length === 0) return;
     const parts = this.out.map((p) => (typeof p === "string" ? enc.encode(p) : p));
     this.out = [];
-    let n = 0;
-    for (const p of parts) n += p.length;
-    const bytes = new Uint8Array(n);
-    let o = 0;
-    for (const p of parts) {
-      bytes.set(p, o);
-      o += p.length;
-    }
-    this.host.send(bytes);
+    this.host.send(concatBytes(parts));
   }
 
   private bye(text: string): void {

@@ -9,6 +9,7 @@ import type { MaildirFs } from "../runtime/maildir-fs.ts";
 import { decodeIndex, encodeIndex, type FolderIndex, INDEX_FILE, type IndexEntry } from "./index-file.ts";
 import { flagsOfInfo, infoOf, isSystemFlag, sizeOfKey, splitName, uniqueBase } from "./names.ts";
 import { type FolderHandle, StoreError, type StoredMessage } from "./types.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 export interface FolderEnv {
   fs: MaildirFs;
@@ -277,18 +278,7 @@ async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   return parts;
 }
 
-function join(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+const join = (parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 function toStored(m: IndexEntry): StoredMessage {
   return { uid: m.uid, key: m.key, size: m.size, flags: [...m.flags], internalDate: m.internalDate, modseq: m.modseq };

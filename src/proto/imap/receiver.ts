@@ -4,6 +4,8 @@
 // literal larger than maxLiteral is refused (the session answers BAD) and never stored.
 // The session may pause() while a command runs; later bytes are held and replayed.
 
+import { concatBytes } from "../../core/bytes.ts";
+
 const CR = 13;
 const LF = 10;
 
@@ -200,14 +202,7 @@ export class ImapReceiver {
 const CRLF = new Uint8Array([CR, LF]);
 
 function concat(parts: Uint8Array[], len: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(len);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts, len);
 }
 
 /** `{123}` or `{123+}` at the end of a line (RFC 3501 §9 literal, RFC 7888 literal+) */

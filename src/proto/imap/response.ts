@@ -2,6 +2,8 @@
 // date-time. Output is built as pieces (strings and raw byte literals) so message
 // bytes are never converted to strings.
 
+import { concatBytes } from "../../core/bytes.ts";
+
 const enc = new TextEncoder();
 
 /** One response being built: text pieces and raw byte pieces, in order. */
@@ -17,16 +19,7 @@ export class Out {
     return this;
   }
   toBytes(): Uint8Array {
-    const parts = this.pieces.map((p) => (typeof p === "string" ? enc.encode(p) : p));
-    let n = 0;
-    for (const p of parts) n += p.length;
-    const out = new Uint8Array(n);
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatBytes(this.pieces.map((p) => (typeof p === "string" ? enc.encode(p) : p)));
   }
 }
 
