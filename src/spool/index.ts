@@ -8,7 +8,7 @@
 import { nodeSpoolFs, type SpoolFs } from "../runtime/fs.ts";
 import type { QueuedMessage, Spool } from "./types.ts";
 import { SegmentSpool, type SpoolOptions } from "./spool.ts";
-import { isLive, scanSegments } from "./recovery.ts";
+import { isLive, scanSegments, toQueued } from "./recovery.ts";
 
 export * from "./types.ts";
 export { newQueueId, isQueueId, queueIdTime } from "./id.ts";
@@ -33,14 +33,7 @@ export async function scanSpool(dataDir: string, opts: { fs?: SpoolFs } = {}): P
   const out: QueuedMessage[] = [];
   for (const m of scan.messages.values()) {
     if (!isLive(m)) continue;
-    const msg: QueuedMessage = {
-      id: m.id,
-      envelope: m.commit.envelope,
-      size: m.commit.size,
-      committedAt: m.commit.committedAt,
-    };
-    if (m.state !== undefined) msg.state = m.state;
-    out.push(msg);
+    out.push(toQueued(m));
   }
   out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return out;

@@ -8,7 +8,7 @@
 
 import { unpack } from "msgpackr";
 import type { SpoolFs } from "../runtime/fs.ts";
-import type { Envelope } from "./types.ts";
+import type { Envelope, QueuedMessage } from "./types.ts";
 import {
   crc32,
   HEADER_CRC_OFF,
@@ -51,6 +51,13 @@ export function isLive(m: RecoveredMessage): m is RecoveredMessage & { commit: C
   const ex = m.extents;
   for (let i = 2; i < ex.length; i += 3) sum += ex[i]!;
   return sum === m.commit.size;
+}
+
+/** the queue's view of a live recovered message */
+export function toQueued(m: RecoveredMessage & { commit: CommitInfo }): QueuedMessage {
+  const msg: QueuedMessage = { id: m.id, envelope: m.commit.envelope, size: m.commit.size, committedAt: m.commit.committedAt };
+  if (m.state !== undefined) msg.state = m.state;
+  return msg;
 }
 
 export interface ScannedSegment {

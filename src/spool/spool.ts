@@ -13,7 +13,7 @@ import { T_COMMIT, T_DONE, T_STATE } from "./record.ts";
 import { type Owner, SegmentLog, toSpoolError } from "./log.ts";
 import { dependsOn, GroupCommit } from "./groupcommit.ts";
 import { Segment } from "./segment.ts";
-import { isLive, scanSegments } from "./recovery.ts";
+import { isLive, scanSegments, toQueued } from "./recovery.ts";
 
 export interface SpoolOptions {
   /** file-system access (tests wrap it to count syncs or inject failures) */
@@ -125,14 +125,7 @@ export class SegmentSpool implements Spool {
         }
         if (!isLive(m)) continue; // never committed, or body incomplete: dropped
         for (const s of segs) s.refs++;
-        const msg: QueuedMessage = {
-          id: m.id,
-          envelope: m.commit.envelope,
-          size: m.commit.size,
-          committedAt: m.commit.committedAt,
-        };
-        if (m.state !== undefined) msg.state = m.state;
-        this.entries.set(m.id, { msg, segs, ends: segs.map(() => 0), extents: m.extents });
+        this.entries.set(m.id, { msg: toQueued(m), segs, ends: segs.map(() => 0), extents: m.extents });
       }
       for (const name of scan.staleLimits) {
         try {

@@ -1,12 +1,11 @@
 // SASL PLAIN (RFC 4616) as used by POP3 AUTH (RFC 5034). Pure.
 
+import { decodeBase64Utf8 as b64decode } from "../../core/base64.ts";
+
 export type PlainResult =
   | { kind: "credentials"; user: string; password: string }
   | { kind: "cancelled" }
   | { kind: "error"; reason: string };
-
-const dec = new TextDecoder("utf-8", { fatal: true });
-const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** one client response line (base64, "=" for empty, "*" to cancel) */
 export function decodePlain(line: string): PlainResult {
@@ -23,14 +22,3 @@ export function decodePlain(line: string): PlainResult {
   return { kind: "credentials", user, password };
 }
 
-function b64decode(s: string): string | null {
-  if (!B64.test(s) || s.length % 4 !== 0) return null;
-  try {
-    const bin = atob(s);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return dec.decode(bytes);
-  } catch {
-    return null;
-  }
-}

@@ -1,6 +1,7 @@
 // SASL PLAIN (RFC 4616) and LOGIN exchanges for SMTP AUTH (RFC 4954). Pure.
 
 import { C501, C504, type Reply, reply } from "./replies.ts";
+import { decodeBase64Utf8 as b64decode } from "../../core/base64.ts";
 
 export type SaslStep =
   | { kind: "challenge"; text: string } // send "334 text"
@@ -8,20 +9,6 @@ export type SaslStep =
   | { kind: "error"; reply: Reply };
 
 export const SASL_MECHANISMS = ["PLAIN", "LOGIN"];
-
-const dec = new TextDecoder("utf-8", { fatal: true });
-
-function b64decode(s: string): string | null {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) return null;
-  try {
-    const bin = atob(s);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return dec.decode(bytes);
-  } catch {
-    return null;
-  }
-}
 
 const cancelled = (): SaslStep => ({ kind: "error", reply: reply(C501, "5.7.0", "authentication cancelled") });
 const badB64 = (): SaslStep => ({ kind: "error", reply: reply(C501, "5.5.2", "cannot decode base64 response") });
