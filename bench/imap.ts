@@ -13,7 +13,7 @@
 // rotating per run. Medians go to RESULTS.md (between the imap markers) and
 // bench/results/imap-latest.json.
 
-import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { corpus, summarise } from "./imap-corpus.ts";
@@ -93,6 +93,7 @@ async function main(): Promise<void> {
   const kinds = values.servers!.split(",") as ServerKind[];
   const ops = values.ops!.split(",") as OpName[];
   const work = values.dir ?? mkdtempSync(`${tmpdir()}/tern-imapbench-`);
+  chmodSync(work, 0o755); // Dovecot's auth process runs as user dovecot and must reach its passwd file
   const master = `${work}/master`;
   const log = (s: string) => process.stderr.write(`imap-bench: ${s}\n`);
 

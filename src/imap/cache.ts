@@ -20,6 +20,8 @@ export interface HeaderInfo {
   bytes: Uint8Array;
   /** parsed from `bytes` alone (no body: no children) */
   mime: MimePart;
+  /** lower-cased field values by name, filled by SEARCH as it asks for them */
+  lower?: Map<string, string[]>;
 }
 
 class FolderCache {
@@ -47,6 +49,16 @@ function cacheOf(folder: FolderHandle): FolderCache {
     caches.set(folder, c);
   }
   return c;
+}
+
+/** the cached ENVELOPE, without waiting (undefined on a miss) */
+export function cachedEnvelope(folder: FolderHandle, uid: number): string | undefined {
+  return cacheOf(folder).envelopes.get(uid);
+}
+
+/** the cached header, without waiting (undefined on a miss) */
+export function cachedHeader(folder: FolderHandle, uid: number): HeaderInfo | undefined {
+  return cacheOf(folder).headers.get(uid);
 }
 
 /** the header of a message parsed alone; from the cache, else from `bytes` (read when not given) */

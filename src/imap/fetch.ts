@@ -7,10 +7,12 @@ import { type FetchItem, sectionName } from "../proto/imap/fetch-items.ts";
 import { dateTime, flagList, Out } from "../proto/imap/response.ts";
 import type { SeqSet } from "../proto/imap/seqset.ts";
 import type { StoredMessage } from "../store/types.ts";
-import { envelopeOf } from "./cache.ts";
+import { cachedEnvelope, envelopeOf } from "./cache.ts";
 import { type Ctx, type Done, ok, readAll } from "./context.ts";
 
 const EMPTY = new Uint8Array(0);
+/** flush the responses once this many message bytes are waiting */
+const FLUSH_BYTES = 256 * 1024;
 
 export interface FetchCmd {
   uid: boolean;
@@ -57,19 +59,27 @@ export async function fetch(ctx: Ctx, cmd: FetchCmd): Promise<Done> {
   }
   let seenAdded = new Set<number>();
   if (!view.readOnly && items.some(setsSeen)) seenAdded = await markSeen(ctx, indexes, byUid);
+  const hasFlags = items.some((x) => x.kind === "flags");
+  const withFlags: FetchItem[] = hasFlags ? items : [...items, { kind: "flags" }];
   let n = 0;
+  let pending = 0; // message bytes emitted since the last flush
   for (const i of indexes) {
     const uid = view.uids[i]!;
     const m = byUid.get(uid);
     if (!m) continue; // expunged by another session; reported later
     const bytes = content ? await readAll(view.folder, uid).catch(() => undefined) : undefined;
     if (content && !bytes) continue;
-    const env = wantsEnvelope ? await envelopeOf(view.folder, uid, bytes).catch(() => undefined) : undefined;
+    // the cache answers without a promise; only a miss waits
+    const env = wantsEnvelope ? cachedEnvelope(view.folder, uid) ?? await envelopeOf(view.folder, uid, bytes).catch(() => undefined) : undefined;
     if (wantsEnvelope && env === undefined) continue; // removed by another program
-    const its = seenAdded.has(uid) && !items.some((x) => x.kind === "flags") ? [...items, { kind: "flags" } as FetchItem] : items;
-    ctx.emit(renderOne(ctx, i + 1, m, its, bytes, env));
-    if (its.some((x) => x.kind === "flags")) view.noteReported(m);
-    if (++n % 64 === 0 || content) await ctx.drained();
+    const flagged = hasFlags || seenAdded.has(uid);
+    ctx.emit(renderOne(ctx, i + 1, m, flagged ? withFlags : items, bytes, env));
+    if (flagged) view.noteReported(m);
+    pending += bytes ? bytes.length : 0;
+    if (++n % 64 === 0 || pending >= FLUSH_BYTES) {
+      pending = 0;
+      await ctx.drained(); // one write per batch of responses, and backpressure
+    }
   }
   return ok(`${cmd.uid ? "UID FETCH" : "FETCH"} completed`);
 }

@@ -2,12 +2,12 @@
 // are read only when a key needs them; matching is case-insensitive substring on
 // the raw (not transfer-decoded) text.
 
-import { getField } from "../mime/header.ts";
+import { fieldValue, getField } from "../mime/header.ts";
 import { type MimePart, parseMime } from "../mime/structure.ts";
 import type { SearchKey } from "../proto/imap/search-keys.ts";
 import { seqContains } from "../proto/imap/seqset.ts";
 import type { StoredMessage } from "../store/types.ts";
-import { headerOf } from "./cache.ts";
+import { cachedHeader, headerOf } from "./cache.ts";
 import { type Ctx, type Done, ok, readAll } from "./context.ts";
 
 const DAY = 86_400_000;
@@ -17,7 +17,14 @@ interface Item {
   seq: number;
   m: StoredMessage;
   max: { seq: number; uid: number };
-  content?: { bytes: Uint8Array; mime: MimePart };
+  content?: Content;
+}
+
+interface Content {
+  bytes: Uint8Array;
+  mime: MimePart;
+  /** lower-cased field values by field name, filled as searches ask for them */
+  lower?: Map<string, string[]>;
 }
 
 /** does the key look past the top-level header (BODY, TEXT)? */
@@ -56,8 +63,34 @@ function needsContent(k: SearchKey): boolean {
   }
 }
 
-const hasFlag = (m: StoredMessage, f: string) => m.flags.some((x) => x.toLowerCase() === f.toLowerCase());
-const includesCi = (hay: string, needle: string) => hay.toLowerCase().includes(needle.toLowerCase());
+function hasFlag(m: StoredMessage, f: string): boolean {
+  const flags = m.flags;
+  for (let i = 0; i < flags.length; i++) if (flags[i] === f) return true;
+  if (f.charCodeAt(0) === 0x5c) return false; // system flags are stored in their canonical case
+  const lf = f.toLowerCase(); // keywords compare case-insensitively
+  return flags.some((x) => x.toLowerCase() === lf);
+}
+
+/** `needle` is already lower-case (see lowerValues) */
+const includesCi = (hay: string, needle: string) => hay.toLowerCase().includes(needle);
+
+/** the key with every string to look for in lower case, once per SEARCH rather than per message */
+function lowerValues(k: SearchKey): SearchKey {
+  switch (k.kind) {
+    case "header":
+    case "body":
+    case "text":
+      return { ...k, value: k.value.toLowerCase() };
+    case "not":
+      return { ...k, key: lowerValues(k.key) };
+    case "or":
+      return { ...k, a: lowerValues(k.a), b: lowerValues(k.b) };
+    case "and":
+      return { ...k, keys: k.keys.map(lowerValues) };
+    default:
+      return k;
+  }
+}
 
 function dateMatch(op: "before" | "on" | "since", ms: number, day: number): boolean {
   const d = Math.floor(ms / DAY) * DAY; // RFC 3501 §6.4.4: dates disregard time
@@ -65,11 +98,20 @@ function dateMatch(op: "before" | "on" | "since", ms: number, day: number): bool
 }
 
 function headerMatch(it: Item, field: string, value: string): boolean {
-  const { bytes, mime } = it.content!;
-  const fields = mime.fields.filter((f) => f.name === field);
-  if (fields.length === 0) return false;
+  const values = fieldValues(it.content!, field);
+  if (values.length === 0) return false;
   if (value === "") return true; // RFC 3501 §6.4.4 HEADER with an empty string: the field exists
-  return fields.some((f) => includesCi(getField(bytes, [f], field) ?? "", value));
+  return values.some((v) => v.includes(value));
+}
+
+/** the lower-cased values of every `field` of the header (kept with a cached header) */
+function fieldValues(c: Content, field: string): string[] {
+  let got = c.lower?.get(field);
+  if (got) return got;
+  got = [];
+  for (const f of c.mime.fields) if (f.name === field) got.push(fieldValue(c.bytes, f).toLowerCase());
+  (c.lower ??= new Map()).set(field, got);
+  return got;
 }
 
 export function matches(it: Item, k: SearchKey): boolean {
@@ -119,8 +161,9 @@ export function matches(it: Item, k: SearchKey): boolean {
   }
 }
 
-export async function search(ctx: Ctx, uid: boolean, key: SearchKey, returnModseq: boolean): Promise<Done> {
+export async function search(ctx: Ctx, uid: boolean, given: SearchKey, returnModseq: boolean): Promise<Done> {
   const view = ctx.view!;
+  const key = lowerValues(given);
   const byUid = view.snapshot();
   const content = needsContent(key);
   const body = content && needsBody(key); // else the cached header is enough
@@ -136,7 +179,7 @@ export async function search(ctx: Ctx, uid: boolean, key: SearchKey, returnModse
       if (!bytes) continue;
       it.content = { bytes, mime: parseMime(bytes) };
     } else if (content) {
-      const h = await headerOf(view.folder, m.uid).catch(() => undefined);
+      const h = cachedHeader(view.folder, m.uid) ?? await headerOf(view.folder, m.uid).catch(() => undefined);
       if (!h) continue;
       it.content = h;
     }

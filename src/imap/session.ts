@@ -145,10 +145,22 @@ export class ImapSession implements Ctx {
   }
 
   private flush(): void {
-    if (this.out.length === 0) return;
-    const parts = this.out.map((p) => (typeof p === "string" ? enc.encode(p) : p));
+    const out = this.out;
+    if (out.length === 0) return;
     this.out = [];
-    this.host.send(concatBytes(parts));
+    // runs of text are joined and encoded once; message bytes are passed as they are
+    const parts: Uint8Array[] = [];
+    let text = "";
+    for (const p of out) {
+      if (typeof p === "string") text += p;
+      else {
+        if (text) parts.push(enc.encode(text));
+        text = "";
+        parts.push(p);
+      }
+    }
+    if (text) parts.push(enc.encode(text));
+    this.host.send(parts.length === 1 ? parts[0]! : concatBytes(parts));
   }
 
   private bye(text: string): void {

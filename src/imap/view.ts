@@ -14,9 +14,12 @@ export class MailboxView {
   private known = new Map<number, number>();
   /** the store's messages by uid, as of the last snapshot() */
   byUid = new Map<number, StoredMessage>();
+  /** the folder's list that byUid was built from */
+  private listed: StoredMessage[] | undefined;
 
   constructor(readonly folder: FolderHandle, readonly name: string, readonly readOnly: boolean) {
     const list = folder.list();
+    this.listed = list;
     for (const m of list) {
       this.uids.push(m.uid);
       this.known.set(m.uid, m.modseq);
@@ -30,7 +33,11 @@ export class MailboxView {
 
   /** refresh byUid from the store (messages removed by others disappear from it) */
   snapshot(): Map<number, StoredMessage> {
-    this.byUid = new Map(this.folder.list().map((m) => [m.uid, m]));
+    const list = this.folder.list(); // the same array until the folder changes
+    if (list !== this.listed) {
+      this.listed = list;
+      this.byUid = new Map(list.map((m) => [m.uid, m]));
+    }
     return this.byUid;
   }
 

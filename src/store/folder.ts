@@ -23,6 +23,7 @@ export interface FolderEnv {
 
 export class MaildirFolder implements FolderHandle {
   private ix!: FolderIndex;
+  private listCache: { msgs: IndexEntry[]; modseq: number; n: number; list: StoredMessage[] } | undefined;
   private byUid = new Map<number, IndexEntry>();
   /** keys being appended right now: refresh() must not adopt them */
   private pending = new Set<string>();
@@ -52,8 +53,18 @@ export class MaildirFolder implements FolderHandle {
     return this.ix.highestModseq;
   }
 
+  /**
+   * The messages as plain objects, built once per change of the index (a new message
+   * array, a new HIGHESTMODSEQ or a new length) and shared by every caller until the
+   * next change: callers must treat the list and its objects as read-only.
+   */
   list(): StoredMessage[] {
-    return this.ix.messages.map(toStored);
+    const ix = this.ix;
+    const c = this.listCache;
+    if (c && c.msgs === ix.messages && c.modseq === ix.highestModseq && c.n === ix.messages.length) return c.list;
+    const list = ix.messages.map(toStored);
+    this.listCache = { msgs: ix.messages, modseq: ix.highestModseq, n: list.length, list };
+    return list;
   }
 
   /** bytes used by this folder's messages */

@@ -20,7 +20,7 @@ export interface FolderHandle {
   readonly uidValidity: number;
   readonly uidNext: number;
   readonly highestModseq: number;
-  /** messages sorted by uid; call refresh() first to notice other writers */
+  /** messages sorted by uid; call refresh() first to notice other writers. The list is shared until the next change: read-only */
   list(): StoredMessage[];
   /** re-scan the Maildir (files dropped into new/ or removed by another program) */
   refresh(): Promise<void>;

@@ -10,12 +10,16 @@ const enc = new TextEncoder();
 export class Out {
   readonly pieces: (string | Uint8Array)[] = [];
   text(s: string): this {
-    this.pieces.push(s);
+    const p = this.pieces;
+    const last = p.length - 1;
+    if (last >= 0 && typeof p[last] === "string") p[last] += s; // one string per run of text
+    else p.push(s);
     return this;
   }
   /** a literal: {n}CRLF followed by the bytes (RFC 3501 §4.3) */
   literal(bytes: Uint8Array): this {
-    this.pieces.push(`{${bytes.length}}\r\n`, bytes);
+    this.text(`{${bytes.length}}\r\n`);
+    this.pieces.push(bytes);
     return this;
   }
   toBytes(): Uint8Array {
