@@ -36,6 +36,10 @@ export interface MaildirFs {
   readSmall(path: string): Uint8Array | undefined;
   /** replace a small file atomically: tmp → fsync → rename → fsync dir */
   replaceAtomic(path: string, data: Uint8Array): Promise<void>;
+  /** append to a file (created when missing, its directory then fsync'd) and fdatasync it */
+  appendDurable(path: string, data: Uint8Array): Promise<void>;
+  /** empty a file and fsync it; nothing when it does not exist */
+  truncateDurable(path: string): Promise<void>;
 }
 
 const READ_CHUNK = 64 * 1024;
@@ -46,6 +50,10 @@ function isNotFound(e: unknown): boolean {
 
 function fsyncFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+function fdatasyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 function readFd(fd: number, buf: Uint8Array, pos: number): Promise<number> {
@@ -150,6 +158,39 @@ export const nodeMaildirFs: MaildirFs = {
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
+    }
+  },
+  async appendDurable(path, data) {
+    let fd: number;
+    let created = false;
+    try {
+      fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_APPEND);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      fd = fs.openSync(path, "a", 0o600);
+      created = true;
+    }
+    try {
+      writeAll(fd, data);
+      await fdatasyncFd(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (created) await fsyncDir(path.slice(0, Math.max(1, path.lastIndexOf("/"))));
+  },
+  async truncateDurable(path) {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, "r+");
+    } catch (e) {
+      if (isNotFound(e)) return;
+      throw e;
+    }
+    try {
+      fs.ftruncateSync(fd, 0);
+      await fsyncFd(fd);
+    } finally {
+      fs.closeSync(fd);
     }
   },
   async replaceAtomic(path, data) {

@@ -7,6 +7,7 @@
 
 import type { MaildirFs } from "../runtime/maildir-fs.ts";
 import { decodeIndex, encodeIndex, type FolderIndex, INDEX_FILE, type IndexEntry } from "./index-file.ts";
+import { decodeLog, encodeRecords, INDEX_LOG, type LogRecord, replay } from "./index-log.ts";
 import { flagsOfInfo, infoOf, isSystemFlag, sizeOfKey, splitName, uniqueBase } from "./names.ts";
 import { type FolderHandle, StoreError, type StoredMessage } from "./types.ts";
 import { concatBytes } from "../core/bytes.ts";
@@ -28,6 +29,8 @@ export class MaildirFolder implements FolderHandle {
   /** keys being appended right now: refresh() must not adopt them */
   private pending = new Set<string>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** records in the journal since the last snapshot */
+  private journalled = 0;
 
   private constructor(readonly name: string, readonly dir: string, private readonly env: FolderEnv) {}
 
@@ -37,9 +40,15 @@ export class MaildirFolder implements FolderHandle {
     const f = new MaildirFolder(name, dir, env);
     const bytes = env.fs.readSmall(`${dir}/${INDEX_FILE}`);
     const loaded = bytes ? decodeIndex(bytes) : undefined;
+    // the journal belongs to the snapshot's UIDVALIDITY: without a snapshot it is dropped
+    const log = loaded ? env.fs.readSmall(`${dir}/${INDEX_LOG}`) : undefined;
+    const journal = log && log.length > 0 ? decodeLog(log) : undefined;
+    if (loaded && journal) replay(loaded, journal.records);
     f.setIndex(loaded ?? { uidValidity: Math.max(1, Math.floor(env.now() / 1000)), uidNext: 1, highestModseq: 0, messages: [] });
+    f.journalled = 1; // unknown: let persist() empty whatever journal is there
     const changed = f.reconcile();
-    if (!loaded || changed) await f.persist();
+    if (!loaded || changed || journal) await f.persist(); // a replayed journal is folded into a new snapshot
+    else f.journalled = 0;
     return f;
   }
 
@@ -133,7 +142,7 @@ export class MaildirFolder implements FolderHandle {
         const entry: IndexEntry = { uid, key, file, size, flags: clean, internalDate: internalDate ?? now, modseq: ++this.ix.highestModseq };
         this.ix.messages.push(entry);
         this.byUid.set(uid, entry);
-        await this.persist();
+        await this.journal([{ t: "append", entry, uidNext: this.ix.uidNext, highestModseq: this.ix.highestModseq }]);
         this.env.changed();
         return uid;
       });
@@ -147,6 +156,8 @@ export class MaildirFolder implements FolderHandle {
     return this.locked(async () => {
       const out: StoredMessage[] = [];
       const dirs = new Set<string>();
+      const records: LogRecord[] = [];
+      const vanished: number[] = [];
       for (const uid of uids) {
         const m = this.byUid.get(uid);
         if (!m) continue;
@@ -155,14 +166,22 @@ export class MaildirFolder implements FolderHandle {
           out.push(toStored(m));
           continue;
         }
-        if (!this.moveForFlags(m, next, dirs)) continue;
+        if (!this.moveForFlags(m, next, dirs)) {
+          vanished.push(uid);
+          continue;
+        }
         m.flags = next;
         m.modseq = ++this.ix.highestModseq; // RFC 7162 §3.1: every flag change gets a new MODSEQ
+        records.push({ t: "flags", uid, file: m.file, flags: next, modseq: m.modseq, highestModseq: this.ix.highestModseq });
         out.push(toStored(m));
       }
       for (const d of dirs) await this.env.fs.fsyncDir(`${this.dir}/${d}`);
-      this.ix.messages = this.ix.messages.filter((m) => this.byUid.has(m.uid));
-      await this.persist();
+      if (vanished.length) {
+        this.ix.messages = this.ix.messages.filter((m) => this.byUid.has(m.uid));
+        this.ix.highestModseq++; // RFC 7162 §3.2.10: expunges advance HIGHESTMODSEQ
+        records.push({ t: "expunge", uids: vanished, highestModseq: this.ix.highestModseq });
+      }
+      if (records.length) await this.journal(records);
       if (out.length) this.env.changed();
       return out;
     });
@@ -184,7 +203,7 @@ export class MaildirFolder implements FolderHandle {
       this.ix.messages = this.ix.messages.filter((m) => !gone.has(m.uid));
       for (const uid of gone) this.byUid.delete(uid);
       this.ix.highestModseq++; // RFC 7162 §3.2.10: expunges advance HIGHESTMODSEQ
-      await this.persist();
+      await this.journal([{ t: "expunge", uids: [...gone], highestModseq: this.ix.highestModseq }]);
       this.env.changed();
     });
   }
@@ -269,8 +288,18 @@ export class MaildirFolder implements FolderHandle {
     return changed;
   }
 
-  private persist(): Promise<void> {
-    return this.env.fs.replaceAtomic(`${this.dir}/${INDEX_FILE}`, encodeIndex(this.ix));
+  /** the whole index as a new snapshot; then the journal is emptied */
+  private async persist(): Promise<void> {
+    await this.env.fs.replaceAtomic(`${this.dir}/${INDEX_FILE}`, encodeIndex(this.ix));
+    if (this.journalled > 0) await this.env.fs.truncateDurable(`${this.dir}/${INDEX_LOG}`);
+    this.journalled = 0;
+  }
+
+  /** make changes durable: appended to the journal, or a new snapshot once the journal is long */
+  private journal(records: LogRecord[]): Promise<void> {
+    if (this.journalled + records.length > Math.max(JOURNAL_MIN, this.ix.messages.length / 2)) return this.persist();
+    this.journalled += records.length;
+    return this.env.fs.appendDurable(`${this.dir}/${INDEX_LOG}`, encodeRecords(records));
   }
 
   private locked<T>(fn: () => Promise<T>): Promise<T> {
@@ -279,6 +308,9 @@ export class MaildirFolder implements FolderHandle {
     return run;
   }
 }
+
+/** the journal may hold this many records, or half the folder's message count, before a new snapshot */
+const JOURNAL_MIN = 256;
 
 /** messages up to this size are read whole with one synchronous read */
 const WHOLE_READ_MAX = 1024 * 1024;

@@ -103,6 +103,36 @@ describe("IMAP receiver", () => {
     assert.deepEqual(events, ["a NOOP", "b NOOP", "+", "c {2}\r\nhi"]);
   });
 
+  it("keeps the order when chunks keep arriving while paused (every chunk size)", () => {
+    for (let size = 1; size <= STREAM.length; size++) {
+      const events: string[] = [];
+      let paused = false;
+      const rx: ImapReceiver = new ImapReceiver({
+        command: (b) => {
+          events.push("cmd:" + dec.decode(b));
+          rx.pause(); // like a session running the command
+          paused = true;
+        },
+        continuation: () => events.push("+"),
+        tooLong: () => events.push("toolong"),
+      }, { maxLine: 200, maxLiteral: 1000 });
+      const bytes = enc.encode(STREAM);
+      // the network delivers a chunk; then the session may finish one command (resume)
+      for (let i = 0; i < bytes.length; i += size) {
+        rx.feed(bytes.subarray(i, i + size));
+        if (paused && i % (3 * size) === 0) {
+          paused = false;
+          rx.resume();
+        }
+      }
+      for (let n = 0; n < 10 && paused; n++) {
+        paused = false;
+        rx.resume();
+      }
+      assert.deepEqual(events, EXPECTED, `chunk size ${size}`);
+    }
+  });
+
   it("drops everything buffered on discardBuffered (STARTTLS)", () => {
     const events: string[] = [];
     const rx: ImapReceiver = new ImapReceiver({

@@ -6,6 +6,7 @@
 
 import { concatBytes } from "../../core/bytes.ts";
 
+const EMPTY = new Uint8Array(0);
 const CR = 13;
 const LF = 10;
 
@@ -41,7 +42,11 @@ export class ImapReceiver {
   private line: Uint8Array[] = [];
   private lineLen = 0;
   private paused = false;
-  private held: Uint8Array | null = null;
+  /** chunks received while paused, in order from heldHead */
+  private held: Uint8Array[] = [];
+  private heldHead = 0;
+  /** resume() is feeding a held chunk: its unread tail is already a private copy */
+  private replayingHeld = false;
   private dropRest = false;
 
   constructor(private readonly ev: ImapReceiverEvents, private readonly limits: ReceiverLimits) {
@@ -67,15 +72,28 @@ export class ImapReceiver {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    const h = this.held;
-    this.held = null;
-    if (h) this.feed(h);
+    // replay the held chunks in order; a command that pauses again keeps the rest held
+    while (!this.paused && this.heldHead < this.held.length) {
+      const h = this.held[this.heldHead]!;
+      this.held[this.heldHead++] = EMPTY;
+      this.replayingHeld = true;
+      try {
+        this.feed(h);
+      } finally {
+        this.replayingHeld = false;
+      }
+    }
+    if (this.heldHead === this.held.length) {
+      this.held = [];
+      this.heldHead = 0;
+    }
   }
 
   /** drop all buffered input, including the rest of the current chunk (STARTTLS) */
   discardBuffered(): void {
     this.dropRest = true;
-    this.held = null;
+    this.held = [];
+    this.heldHead = 0;
     this.reset();
   }
 
@@ -111,16 +129,17 @@ export class ImapReceiver {
     }
   }
 
+  /** keep bytes that arrive while paused: one copy each, never re-joined (no quadratic copying) */
   private hold(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    if (!this.held) this.held = bytes.slice();
-    else {
-      const n = new Uint8Array(this.held.length + bytes.length);
-      n.set(this.held);
-      n.set(bytes, this.held.length);
-      this.held = n;
+    if (this.replayingHeld) {
+      // the rest of a held chunk: it goes back in front of the chunks held after it
+      this.held[--this.heldHead] = bytes;
+      return;
     }
+    this.held.push(bytes.slice());
   }
+
 
   private reset(): void {
     this.parts = [];
