@@ -69,7 +69,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const transport = deps.transport ?? defaultTransport();
   const tls = await ensureCertificate(config);
   const spool = await openSpool(config.dataDir, { segmentSize: config.spool.segmentSize, fs: deps.spoolFs });
-  log.info("spool open", { dataDir: config.dataDir, queued: spool.list().length });
+  log.info("spool open", { dataDir: config.dataDir, queued: spool.count });
   // <dataDir>/directory.db seeded from config; the tern CLI edits it while we run
   const directory = await openConfiguredDirectory(config);
   const suppressions = await SuppressionStore.open(join(config.dataDir, "suppressions.db"));

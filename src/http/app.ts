@@ -50,8 +50,6 @@ export interface ApiDeps {
   now?: () => number;
 }
 
-const QUEUED_REFRESH_MS = 100;
-
 type Env = { Bindings: { remoteAddress: string }; Variables: { key: ApiKey } };
 
 const problem = (c: Context, status: 400 | 401 | 403 | 404 | 413 | 415 | 429 | 501 | 503, error: string, extra: object = {}) =>
@@ -73,7 +71,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
   });
   app.notFound((c) => problem(c, 404, `no route ${c.req.method} ${c.req.path}`));
 
-  app.get("/healthz", (c) => c.json({ status: "ok", queued: deps.spool.list().length }));
+  app.get("/healthz", (c) => c.json({ status: "ok", queued: deps.spool.count }));
   app.get("/metrics", (c) => c.text(deps.metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }));
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
   app.get("/docs", (c) => c.html(docsPage()));
@@ -102,13 +100,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     return problem(c, 415, "content-type must be application/json or application/msgpack");
   };
 
-  // spool.list() copies the whole queue: count it at most every 100 ms, not per request
-  let queuedCache = { at: -Infinity, n: 0 };
-  const queuedNow = (): number => {
-    const t = performance.now();
-    if (t - queuedCache.at > QUEUED_REFRESH_MS) queuedCache = { at: t, n: deps.spool.list().length };
-    return queuedCache.n;
-  };
+  const queuedNow = (): number => deps.spool.count;
 
   const accept = async <T>(c: Context<Env>, schema: z.ZodType<T>, limit: number): Promise<T | Response> => {
     if (queuedNow() >= deps.spoolHighWater) {
@@ -139,7 +131,6 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       hostname: deps.hostname, clientAddress: c.env?.remoteAddress ?? "", keyId: key.id, now: now(),
     });
     injected.inc({}, queued.length);
-    queuedCache.n += queued.length; // counted until the next refresh
     for (const q of queued) deps.onQueued?.(q);
     return queued;
   };
@@ -188,8 +179,8 @@ export function createApi(deps: ApiDeps): Hono<Env> {
   });
 
   app.get("/v1/queue", (c) => {
-    if (!deps.queue) return c.json({ destinations: [], queued: deps.spool.list().length, note: "delivery not enabled" });
-    return c.json({ destinations: deps.queue.summary(), queued: deps.spool.list().length });
+    if (!deps.queue) return c.json({ destinations: [], queued: deps.spool.count, note: "delivery not enabled" });
+    return c.json({ destinations: deps.queue.summary(), queued: deps.spool.count });
   });
   app.post("/v1/queue/:destination/:action{suspend|resume|flush}", (c) => {
     if (!deps.queue) return problem(c, 501, "delivery is not enabled in this server");

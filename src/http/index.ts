@@ -65,7 +65,7 @@ export async function startHttp(config: HttpServiceConfig, deps: HttpServiceDeps
     const s = computeStats(spool.list(), Date.now());
     return Object.entries(s.recipients).map(([state, n]) => [{ state }, n]);
   });
-  metrics.gauge("tern_queue_messages", "Messages in the spool", () => [[{}, spool.list().length]]);
+  metrics.gauge("tern_queue_messages", "Messages in the spool", () => [[{}, spool.count]]);
 
   const unsubscribe = deps.events.subscribe((ev) => {
     const h = history.get(ev.id);

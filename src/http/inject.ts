@@ -28,7 +28,10 @@ export async function injectAll(spool: Spool, msgs: Composed[], ctx: InjectConte
       for: m.rcptTo.length === 1 ? m.rcptTo[0] : undefined,
       time: ctx.now,
     });
-    w.write(joinBytes(enc.encode(header), m.parts, m.size)); // one spool write per message
+    const head = enc.encode(header);
+    // one spool record per message, the parts copied straight into the spool's buffer
+    if (w.writeParts) w.writeParts([head, ...m.parts]);
+    else w.write(joinBytes(head, m.parts, m.size));
     return w;
   });
   const results = await Promise.allSettled(writers.map((w, i) =>

@@ -87,7 +87,7 @@ export async function startQueue(config: QueueServiceConfig, deps: QueueServiceD
     }
   }
   scheduler.start();
-  log?.info("queue started", { queued: deps.spool.list().length, concurrency: q.concurrency });
+  log?.info("queue started", { queued: deps.spool.count, concurrency: q.concurrency });
 
   let closing: Promise<void> | undefined;
   return {

@@ -153,15 +153,43 @@ export class SegmentLog {
       this.appendDirect(owner, T_CHUNK, id, chunk);
       return;
     }
+    this.openRecord(owner, id, [chunk], len);
+  }
+
+  /**
+   * Append body bytes given as several parts, joined in the staging buffer (no joined
+   * copy is made first): one record, one CRC pass. Throws SpoolError.
+   */
+  appendChunkParts(owner: Owner, id: string, parts: Uint8Array[], total: number): void {
+    if (total > this.directThreshold) {
+      const joined = new Uint8Array(total);
+      let off = 0;
+      for (const p of parts) {
+        joined.set(p, off);
+        off += p.length;
+      }
+      this.appendChunk(owner, id, joined);
+      return;
+    }
+    this.seal();
+    this.openRecord(owner, id, parts, total);
+  }
+
+  /** a new CHUNK record for `owner` in staging, left open so later bytes extend it */
+  private openRecord(owner: Owner, id: string, parts: Uint8Array[], len: number): void {
     const seg = this.reserve(HEADER_SIZE + len);
     const pos = this.used;
     writeHeader(this.staging, this.view, pos, T_CHUNK, id, len);
-    this.staging.set(chunk, pos + HEADER_SIZE);
-    this.used = pos + HEADER_SIZE + len;
+    let off = pos + HEADER_SIZE;
+    for (const p of parts) {
+      this.staging.set(p, off);
+      off += p.length;
+    }
+    this.used = off;
     this.openOwner = owner;
     this.openPos = pos;
     this.openLen = len;
-    this.openCrc = crc32(chunk);
+    this.openCrc = crc32(this.staging.subarray(pos + HEADER_SIZE, off));
     owner.extents.push(seg.seq, seg.end + HEADER_SIZE, len);
     seg.end += HEADER_SIZE + len;
     this.touch(owner, seg, seg.end);

@@ -63,6 +63,19 @@ class Writer implements SpoolWriter, Owner {
     }
   }
 
+  writeParts(parts: Uint8Array[]): void {
+    if (this.st !== W_OPEN) return;
+    let len = 0;
+    for (const p of parts) len += p.length;
+    this.size += len;
+    if (this.failure !== null || len === 0) return;
+    try {
+      this.spool.log.appendChunkParts(this, this.id, parts, len);
+    } catch (e) {
+      if (this.failure === null) this.failure = toSpoolError(e);
+    }
+  }
+
   commit(envelope: Envelope): Promise<QueuedMessage> {
     return this.spool.commitWriter(this, envelope);
   }

@@ -63,6 +63,8 @@ export interface SpoolWriter {
    * reported by commit().
    */
   write(chunk: Uint8Array): void;
+  /** write(joined parts), without making the joined copy (optional fast path) */
+  writeParts?(parts: Uint8Array[]): void;
   /** Make body + envelope durable. Rejects with SpoolError on any I/O failure. */
   commit(envelope: Envelope): Promise<QueuedMessage>;
   /** Forget this message; its bytes are never delivered. */
@@ -74,6 +76,8 @@ export interface Spool {
   open(): Promise<void>;
   begin(): SpoolWriter;
   list(): QueuedMessage[];
+  /** number of committed messages (without copying the list) */
+  readonly count: number;
   get(id: string): QueuedMessage | undefined;
   /** Stream a committed body back (never loads it whole). */
   readBody(id: string): AsyncIterable<Uint8Array>;

@@ -41,6 +41,33 @@ describe("spool: commit, read, reopen", () => {
     }
   });
 
+  it("writeParts() stores the parts joined, mixed with write(), small and above the direct-write threshold", async () => {
+    const dir = tmpDataDir();
+    try {
+      let spool = await openSpool(dir, { stagingSize: 64 * 1024 });
+      const big = "x".repeat(40 * 1024); // above half the staging buffer: written directly
+      const cases = [["Received: a\r\n", "Subject: s\r\n", "\r\n", "body\r\n"], ["", "only\r\n", ""], [big, "\r\n", big]];
+      const ids: [string, string][] = [];
+      for (const parts of cases) {
+        const w = spool.begin();
+        w.write(bytes("X-First: 1\r\n"));
+        w.writeParts!(parts.map(bytes));
+        w.write(bytes("tail\r\n"));
+        const want = "X-First: 1\r\n" + parts.join("") + "tail\r\n";
+        assert.equal(w.size, want.length);
+        ids.push([(await w.commit(envelope("a@x.org", ["b@y.org"]))).id, want]);
+      }
+      for (const [id, want] of ids) assert.equal(text(await readAll(spool, id)), want);
+      assert.equal(spool.count, 3);
+      await spool.close();
+      spool = await openSpool(dir);
+      for (const [id, want] of ids) assert.equal(text(await readAll(spool, id)), want);
+      await spool.close();
+    } finally {
+      rmDir(dir);
+    }
+  });
+
   it("write() copies: the caller may reuse its buffer", async () => {
     const dir = tmpDataDir();
     try {
