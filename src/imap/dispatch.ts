@@ -108,7 +108,7 @@ async function select(ctx: Ctx, name: string, readOnly: boolean, condstore: bool
   ctx.untagged(`* FLAGS ${flagList(flags)}`);
   ctx.untagged(`* OK [PERMANENTFLAGS ${flagList(readOnly ? [] : [...flags, "\\*"])}] flags permitted`);
   ctx.untagged(`* ${view.exists} EXISTS`);
-  ctx.untagged(`* 0 RECENT`);
+  ctx.untagged(`* ${view.recentCount} RECENT`); // RFC 3501 §6.3.1: SELECT claimed these; EXAMINE only counts them
   const firstUnseen = view.uids.findIndex((u) => !view.byUid.get(u)!.flags.includes("\\Seen"));
   if (firstUnseen >= 0) ctx.untagged(`* OK [UNSEEN ${firstUnseen + 1}] first unseen`);
   ctx.untagged(`* OK [UIDVALIDITY ${folder.uidValidity}] UIDs valid`);

@@ -4,7 +4,7 @@ import { bodyStructure } from "../mime/envelope.ts";
 import { sectionBytes } from "../mime/section.ts";
 import { type MimePart, parseMime } from "../mime/structure.ts";
 import { type FetchItem, sectionName } from "../proto/imap/fetch-items.ts";
-import { dateTime, flagList, Out } from "../proto/imap/response.ts";
+import { dateTime, Out } from "../proto/imap/response.ts";
 import type { SeqSet } from "../proto/imap/seqset.ts";
 import type { StoredMessage } from "../store/types.ts";
 import { cachedEnvelope, envelopeOf } from "./cache.ts";
@@ -111,7 +111,7 @@ function renderOne(ctx: Ctx, seq: number, m: StoredMessage, items: FetchItem[], 
 function renderItem(ctx: Ctx, out: Out, m: StoredMessage, item: FetchItem, bytes: Uint8Array, tree: () => MimePart, env: string): void {
   switch (item.kind) {
     case "flags":
-      out.text(`FLAGS ${flagList(m.flags)}`);
+      out.text(`FLAGS ${ctx.view!.flagText(m)}`); // with \Recent when recent in this session
       return;
     case "uid":
       out.text(`UID ${m.uid}`);

@@ -2,10 +2,12 @@
 // CHILDREN), CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, STATUS, APPEND (RFC 4315
 // APPENDUID). The hierarchy delimiter is "." (Maildir++).
 
+import { mutf7Error } from "../proto/imap/mutf7.ts";
 import { astr } from "../proto/imap/response.ts";
 import type { StatusItem } from "../proto/imap/command.ts";
 import { StoreError, type UserMailbox } from "../store/types.ts";
 import { bad, canonicalName, cleanFlags, type Ctx, type Done, no, ok } from "./context.ts";
+import { unclaimedCount } from "./recent.ts";
 
 export const DELIM = ".";
 const SPECIAL_USE: Record<string, string> = { Sent: "\\Sent", Drafts: "\\Drafts", Junk: "\\Junk", Trash: "\\Trash" };
@@ -69,7 +71,15 @@ function validName(name: string): string | undefined {
   return canonicalName(n);
 }
 
+/** a new name (CREATE, RENAME target) must be modified UTF-7; it is stored as sent (RFC 3501 §5.1.3) */
+function mutf7Refusal(name: string): Done | undefined {
+  const why = mutf7Error(name);
+  return why === undefined ? undefined : no(`Mailbox name is not valid mUTF-7: ${why}`); // Dovecot's answer, with the reason
+}
+
 export async function create(ctx: Ctx, name: string): Promise<Done> {
+  const refused = mutf7Refusal(name);
+  if (refused) return refused;
   const n = validName(name);
   if (!n) return no("[CANNOT] invalid mailbox name");
   if (n === "INBOX") return no("[ALREADYEXISTS] INBOX always exists");
@@ -96,6 +106,8 @@ export async function remove(ctx: Ctx, name: string): Promise<Done> {
 
 export async function rename(ctx: Ctx, from: string, to: string): Promise<Done> {
   const f = canonicalName(from);
+  const refused = mutf7Refusal(to);
+  if (refused) return refused;
   const t = validName(to);
   if (!t) return no("[CANNOT] invalid mailbox name");
   if (f === "INBOX") return no("[CANNOT] renaming INBOX is not supported");
@@ -128,8 +140,8 @@ export async function status(ctx: Ctx, name: string, items: StatusItem[]): Promi
     switch (it) {
       case "MESSAGES":
         return `MESSAGES ${msgs.length}`;
-      case "RECENT":
-        return "RECENT 0";
+      case "RECENT": // the selected mailbox: this session's count (as Dovecot); else what nobody has claimed
+        return `RECENT ${ctx.view?.folder === folder ? ctx.view.recentCount : unclaimedCount(folder, msgs)}`;
       case "UIDNEXT":
         return `UIDNEXT ${folder.uidNext}`;
       case "UIDVALIDITY":

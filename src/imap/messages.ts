@@ -42,7 +42,7 @@ export async function storeFlags(ctx: Ctx, cmd: StoreCmd): Promise<Done> {
     const uidPart = cmd.uid ? `UID ${m.uid} ` : "";
     const mod = ctx.condstore ? ` MODSEQ (${m.modseq})` : "";
     // RFC 7162 §3.1.3: with CONDSTORE, .SILENT still reports the new MODSEQ
-    ctx.untagged(`* ${seq} FETCH (${uidPart}${cmd.silent ? "" : `FLAGS ${flagList(m.flags)}`}${cmd.silent ? mod.trim() : mod})`);
+    ctx.untagged(`* ${seq} FETCH (${uidPart}${cmd.silent ? "" : `FLAGS ${view.flagText(m)}`}${cmd.silent ? mod.trim() : mod})`);
     view.noteReported(m);
   }
   if (modified.length) return ok(`[MODIFIED ${formatSeqSet(modified)}] conditional STORE failed for some messages`);

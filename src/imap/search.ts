@@ -8,6 +8,7 @@ import type { SearchKey } from "../proto/imap/search-keys.ts";
 import { seqContains } from "../proto/imap/seqset.ts";
 import type { StoredMessage } from "../store/types.ts";
 import { cachedHeader, headerOf } from "./cache.ts";
+import type { RecentSet } from "./recent.ts";
 import { type Ctx, type Done, ok, readAll } from "./context.ts";
 
 const DAY = 86_400_000;
@@ -17,6 +18,8 @@ interface Item {
   seq: number;
   m: StoredMessage;
   max: { seq: number; uid: number };
+  /** this session's \Recent messages */
+  recent: RecentSet;
   content?: Content;
 }
 
@@ -121,12 +124,12 @@ export function matches(it: Item, k: SearchKey): boolean {
       return true;
     case "flag":
       return hasFlag(m, k.flag) === k.set;
-    case "new":
-      return false; // no \Recent in this server
+    case "new": // RFC 3501 §6.4.4: RECENT UNSEEN
+      return it.recent.has(m.uid) && !hasFlag(m, "\\Seen");
     case "old":
-      return true;
+      return !it.recent.has(m.uid);
     case "recent":
-      return false;
+      return it.recent.has(m.uid);
     case "header":
       return headerMatch(it, k.field, k.value);
     case "body": {
@@ -173,7 +176,7 @@ export async function search(ctx: Ctx, uid: boolean, given: SearchKey, returnMod
   for (let i = 0; i < view.uids.length; i++) {
     const m = byUid.get(view.uids[i]!);
     if (!m) continue;
-    const it: Item = { seq: i + 1, m, max };
+    const it: Item = { seq: i + 1, m, max, recent: view.recent };
     if (body) {
       const bytes = await readAll(view.folder, m.uid).catch(() => undefined);
       if (!bytes) continue;

@@ -6,6 +6,7 @@
 import { flagList } from "../proto/imap/response.ts";
 import { type SeqSet, resolveRange, selectSorted } from "../proto/imap/seqset.ts";
 import type { FolderHandle, StoredMessage } from "../store/types.ts";
+import { RecentSet } from "./recent.ts";
 
 export class MailboxView {
   /** uids in sequence-number order (index = seq - 1) */
@@ -16,6 +17,8 @@ export class MailboxView {
   byUid = new Map<number, StoredMessage>();
   /** the folder's list that byUid was built from */
   private listed: StoredMessage[] | undefined;
+  /** this session's \Recent messages (RFC 3501 §2.3.2); SELECT claims them, EXAMINE only looks */
+  readonly recent: RecentSet;
 
   constructor(readonly folder: FolderHandle, readonly name: string, readonly readOnly: boolean) {
     const list = folder.list();
@@ -25,6 +28,24 @@ export class MailboxView {
       this.known.set(m.uid, m.modseq);
       this.byUid.set(m.uid, m);
     }
+    this.recent = new RecentSet(folder, !readOnly);
+    this.recent.see(this.lastUid);
+  }
+
+  get lastUid(): number {
+    return this.uids.length ? this.uids[this.uids.length - 1]! : 0;
+  }
+
+  /** `* n RECENT` (RFC 3501 §7.3.2) */
+  get recentCount(): number {
+    return this.recent.count(this.uids);
+  }
+
+  /** the FLAGS list as this session sees it: stored flags, plus \Recent when it is recent here */
+  flagText(m: StoredMessage): string {
+    const recent = this.recent;
+    if (recent.empty || !recent.has(m.uid)) return flagList(m.flags);
+    return m.flags.length ? `(${m.flags.join(" ")} \\Recent)` : "(\\Recent)";
   }
 
   get exists(): number {
@@ -101,13 +122,15 @@ export class MailboxView {
     }
     if (added) {
       this.uids.sort((a, b) => a - b);
+      this.recent.see(this.lastUid); // new arrivals are recent here unless another session took them
       emit(`* ${this.uids.length} EXISTS`);
+      emit(`* ${this.recentCount} RECENT`); // RFC 3501 §7.3.2
     }
     for (let i = 0; i < this.uids.length; i++) {
       const m = now.get(this.uids[i]!);
       if (!m || this.known.get(m.uid) === m.modseq) continue;
       this.known.set(m.uid, m.modseq);
-      emit(`* ${i + 1} FETCH (UID ${m.uid} FLAGS ${flagList(m.flags)}${withModseq ? ` MODSEQ (${m.modseq})` : ""})`);
+      emit(`* ${i + 1} FETCH (UID ${m.uid} FLAGS ${this.flagText(m)}${withModseq ? ` MODSEQ (${m.modseq})` : ""})`);
     }
   }
 }

@@ -31,6 +31,8 @@ export class MaildirFolder implements FolderHandle {
   private chain: Promise<unknown> = Promise.resolve();
   /** records in the journal since the last snapshot */
   private journalled = 0;
+  /** UIDNEXT when opened, before reconcile() adopted new files (see FolderHandle) */
+  openUidNext = 1;
 
   private constructor(readonly name: string, readonly dir: string, private readonly env: FolderEnv) {}
 
@@ -46,6 +48,7 @@ export class MaildirFolder implements FolderHandle {
     if (loaded && journal) replay(loaded, journal.records);
     f.setIndex(loaded ?? { uidValidity: Math.max(1, Math.floor(env.now() / 1000)), uidNext: 1, highestModseq: 0, messages: [] });
     f.journalled = 1; // unknown: let persist() empty whatever journal is there
+    f.openUidNext = f.ix.uidNext; // files adopted by reconcile() below count as new
     const changed = f.reconcile();
     if (!loaded || changed || journal) await f.persist(); // a replayed journal is folded into a new snapshot
     else f.journalled = 0;

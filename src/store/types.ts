@@ -20,6 +20,8 @@ export interface FolderHandle {
   readonly uidValidity: number;
   readonly uidNext: number;
   readonly highestModseq: number;
+  /** UIDNEXT when this handle was opened in this process (before new files were adopted): IMAP's \Recent starts there (RFC 3501 §2.3.2) */
+  readonly openUidNext?: number;
   /** messages sorted by uid; call refresh() first to notice other writers. The list is shared until the next change: read-only */
   list(): StoredMessage[];
   /** re-scan the Maildir (files dropped into new/ or removed by another program) */

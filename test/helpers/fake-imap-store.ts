@@ -7,6 +7,8 @@ const DEFAULTS = ["INBOX", "Sent", "Drafts", "Junk", "Trash"];
 export class FakeFolder implements FolderHandle {
   uidValidity: number;
   uidNext = 1;
+  /** a fake folder is "opened" empty: every message is new to IMAP's \Recent */
+  readonly openUidNext = 1;
   highestModseq = 1;
   msgs: StoredMessage[] = [];
   bodies = new Map<number, Uint8Array>();

@@ -65,12 +65,12 @@ print(json.dumps(out))
     assert.ok(o.list2[0].includes("\\Noselect") && o.list2[0].includes("\\HasChildren"), o.list2[0]);
     assert.match(o.append, /APPENDUID \d+ 1/);
     assert.equal(o.select[0], "2");
-    assert.match(o.fetch[0], /UID 1 FLAGS \(\\Flagged\) RFC822\.SIZE \d+ ENVELOPE \("Tue, 14 Nov 2023 22:13:20 \+0000" "first one" \(\("Bob" NIL "bob" "x\.test"\)\)/);
+    assert.match(o.fetch[0], /UID 1 FLAGS \(\\Flagged \\Recent\) RFC822\.SIZE \d+ ENVELOPE \("Tue, 14 Nov 2023 22:13:20 \+0000" "first one" \(\("Bob" NIL "bob" "x\.test"\)\)/);
     assert.deepEqual(o.sections, ["Subject: first one\r\n\r\n", "Hello body\r\n"]);
     assert.match(o.flags_after, /\\Seen/); // BODY[TEXT] without PEEK sets \Seen
     assert.equal(o.search, "2");
     assert.equal(o.usearch, "1");
-    assert.match(o.store, /FLAGS \(\\Deleted \$Label1\)/);
+    assert.match(o.store, /FLAGS \(\\Deleted \$Label1 \\Recent\)/);
     assert.equal(o.copy, "OK");
     assert.match(o.status, /MESSAGES 1 UIDNEXT 2 UNSEEN 0/);
     assert.deepEqual(o.expunge, ["2"]);
@@ -130,6 +130,7 @@ line = M.readline().decode().strip()
 out['event'] = line
 out['n0'] = n0
 M.send(b'DONE\\r\\n')
+out['recent'] = M.readline().decode().strip()
 out['done'] = M.readline().decode().strip()
 M.logout()
 print(json.dumps(out))
@@ -138,6 +139,7 @@ print(json.dumps(out))
     const o = JSON.parse(r.stdout);
     assert.equal(o.cont, "+ idling");
     assert.equal(o.event, `* ${o.n0 + 1} EXISTS`);
+    assert.match(o.recent, /^\* [1-9]\d* RECENT$/); // RFC 3501 §7.3.2: the arrival is recent in the IDLE session
     assert.match(o.done, /OK IDLE terminated/);
   });
 });

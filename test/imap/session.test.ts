@@ -70,11 +70,11 @@ describe("IMAP session", () => {
   it("FETCH FLAGS, UID, sections, partial; BODY[] sets \\Seen, PEEK does not", async () => {
     const h = await selected();
     assert.match(await h.send("f FETCH 1:* (UID FLAGS)\r\n"),
-      /\* 1 FETCH \(UID 1 FLAGS \(\\Seen\)\)\r\n\* 2 FETCH \(UID 2 FLAGS \(\)\)\r\n\* 3 FETCH \(UID 3 FLAGS \(\\Flagged\)\)\r\nf OK/);
+      /\* 1 FETCH \(UID 1 FLAGS \(\\Seen \\Recent\)\)\r\n\* 2 FETCH \(UID 2 FLAGS \(\\Recent\)\)\r\n\* 3 FETCH \(UID 3 FLAGS \(\\Flagged \\Recent\)\)\r\nf OK/);
     const peek = await h.send("p FETCH 2 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n");
     assert.equal(peek, "* 2 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {16}\r\nSubject: two\r\n\r\n)\r\np OK FETCH completed\r\n");
     const body = await h.send("b FETCH 2 BODY[TEXT]<1.3>\r\n");
-    assert.match(body, /BODY\[TEXT\]<1> \{3\}\r\nell FLAGS \(\\Seen\)\)/);
+    assert.match(body, /BODY\[TEXT\]<1> \{3\}\r\nell FLAGS \(\\Seen \\Recent\)\)/);
     const u = await h.send("u UID FETCH 3 (RFC822.SIZE INTERNALDATE)\r\n");
     assert.match(u, /\* 3 FETCH \(UID 3 RFC822\.SIZE \d+ INTERNALDATE "14-Nov-2023 22:13:20 \+0000"\)/);
     assert.match(await h.send("n UID FETCH 99:100 FLAGS\r\n"), /^n OK/);
@@ -82,8 +82,8 @@ describe("IMAP session", () => {
 
   it("STORE +FLAGS/-FLAGS/FLAGS.SILENT and keywords; \\Recent is ignored, unknown system flags are BAD", async () => {
     const h = await selected();
-    assert.match(await h.send("a STORE 2 +FLAGS (\\Answered $Work)\r\n"), /\* 2 FETCH \(FLAGS \(\\Answered \$Work\)\)\r\na OK/);
-    assert.match(await h.send("b UID STORE 2 -FLAGS ($Work)\r\n"), /\* 2 FETCH \(UID 2 FLAGS \(\\Answered\)\)/);
+    assert.match(await h.send("a STORE 2 +FLAGS (\\Answered $Work)\r\n"), /\* 2 FETCH \(FLAGS \(\\Answered \$Work \\Recent\)\)\r\na OK/);
+    assert.match(await h.send("b UID STORE 2 -FLAGS ($Work)\r\n"), /\* 2 FETCH \(UID 2 FLAGS \(\\Answered \\Recent\)\)/);
     assert.equal(await h.send("c STORE 1 FLAGS.SILENT (\\Draft)\r\n"), "c OK STORE completed\r\n");
     assert.deepEqual(h.box().get("INBOX").msgs[0]!.flags, ["\\Draft"]);
     assert.match(await h.send("d STORE 1 +FLAGS (\\Bogus)\r\n"), /d BAD/);
@@ -106,7 +106,7 @@ describe("IMAP session", () => {
     assert.equal(await s("UID SEARCH 2:*"), "* SEARCH 2 3");
     assert.equal(await s("UID SEARCH UID 3"), "* SEARCH 3");
     assert.equal(await s("SEARCH CHARSET UTF-8 TEXT hello"), "* SEARCH 1 2 3");
-    assert.match(await s("SEARCH CHARSET KOI8-R TEXT x"), /BADCHARSET/);
+    assert.match(await s("SEARCH CHARSET X-UNKNOWN TEXT x"), /^s NO \[BADCHARSET \(UTF-8 US-ASCII\)\]/);
   });
 
   it("EXPUNGE, UID EXPUNGE and CLOSE remove \\Deleted messages with the right sequence numbers", async () => {
@@ -218,7 +218,7 @@ describe("IMAP session", () => {
     const since = await h.send(`g FETCH 1:* (FLAGS) (CHANGEDSINCE ${mods[1]})\r\n`);
     assert.equal(since.match(/\* \d FETCH/g)!.length, 1);
     const s = await h.send(`s STORE 1:3 (UNCHANGEDSINCE ${mods[0]}) +FLAGS (\\Answered)\r\n`);
-    assert.match(s, /\* 1 FETCH \(FLAGS \(\\Seen \\Answered\) MODSEQ \(\d+\)\)/);
+    assert.match(s, /\* 1 FETCH \(FLAGS \(\\Seen \\Answered \\Recent\) MODSEQ \(\d+\)\)/);
     assert.match(s, /s OK \[MODIFIED 2:3\]/);
   });
 
