@@ -112,7 +112,8 @@ export class Scheduler {
     for (const r of msg.envelope.rcptTo) {
       this.emit({ type: "queued", time: now, id, recipient: r.address, sender: msg.envelope.mailFrom });
     }
-    this.schedule(id, now);
+    // held (every recipient's domain suspended): no attempt until resume(), or expiry
+    this.schedule(id, this.allSuspended(msg.envelope.rcptTo) ? msg.committedAt + this.ctx.maxAgeMs : now);
     this.pump();
   }
 
@@ -148,6 +149,12 @@ export class Scheduler {
       this.emit({ type: "deleted", time: now, id, recipient: r.address, sender: msg.envelope.mailFrom, attempt: r.attempts });
     }
     this.arm();
+    return true;
+  }
+
+  private allSuspended(rcpts: readonly { address: string }[]): boolean {
+    if (this.suspended.size === 0) return false;
+    for (const r of rcpts) if (!this.suspended.has(domainOf(r.address))) return false;
     return true;
   }
 

@@ -13,11 +13,13 @@ const COUNTER_LIMIT = 1 << 25;
 let lastMs = 0;
 let counter = 0;
 
-function enc(value: number, chars: number, out: string[]): void {
-  for (let i = chars - 1; i >= 0; i--) {
-    out[i] = ALPHABET[value % 32]!;
+function encode(value: number, chars: number): string {
+  let out = "";
+  for (let i = 0; i < chars; i++) {
+    out = ALPHABET[value % 32]! + out;
     value = Math.floor(value / 32);
   }
+  return out;
 }
 
 export const QUEUE_ID_LENGTH = 14;
@@ -33,12 +35,15 @@ export function newQueueId(now: number = Date.now()): string {
       counter = Math.floor(Math.random() * (1 << 24));
     }
   }
-  const t: string[] = new Array(9);
-  const c: string[] = new Array(5);
-  enc(lastMs, 9, t);
-  enc(counter, 5, c);
-  return t.join("") + c.join("");
+  if (prefixMs !== lastMs) {
+    prefixMs = lastMs;
+    prefix = encode(lastMs, 9); // one per millisecond
+  }
+  return prefix + encode(counter, 5);
 }
+
+let prefixMs = -1;
+let prefix = "";
 
 /** ms timestamp encoded in a queue id (NaN when it is not one) */
 export function queueIdTime(id: string): number {

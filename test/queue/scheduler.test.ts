@@ -226,6 +226,22 @@ describe("queue scheduler", () => {
     assert.equal(r.spool.get(m.id), undefined);
   });
 
+  it("a message for suspended domains only is held without an attempt until resume", async () => {
+    const r = await make();
+    r.sched.start();
+    r.sched.suspend("example.net");
+    const m = await put(r.spool, envelope("alice@example.org", ["bob@example.net", "carol@example.net"]));
+    r.sched.enqueue(m.id);
+    await r.sched.idle();
+    assert.equal(r.remote.calls.length, 0);
+    assert.equal(r.spool.get(m.id)?.state, undefined, "no attempt recorded");
+    assert.ok(r.sched.dueAt(m.id)! > Date.now() + 86_400_000, "due at its expiry, not now");
+    assert.equal(r.sched.resume("example.net"), 1);
+    await r.sched.idle();
+    assert.deepEqual(r.remote.calls.map((c) => c.rcpts), [["bob@example.net", "carol@example.net"]]);
+    assert.equal(r.spool.get(m.id), undefined);
+  });
+
   it("the DSN body of a bounce can be read back from the spool", async () => {
     const r = await make();
     r.remote.script = (rc) => rc.address === "alice@example.org" ? { status: "delivered" } : { status: "failed", reply: "550 5.1.1 no such user" };
