@@ -10,7 +10,7 @@ import { SpoolError } from "../spool/types.ts";
 import { composeBatch, composeMessage, envelopeAddress, InputError } from "./compose.ts";
 import { injectAll } from "./inject.ts";
 import { openApiDocument } from "./openapi.ts";
-import { batchSchema, describeZodError, messageSchema, suppressionSchema } from "./schemas.ts";
+import { describeZodError, messageSchema, parseBatch, suppressionSchema } from "./schemas.ts";
 import { docsPage } from "./docs.ts";
 
 export interface ApiKey {
@@ -49,6 +49,9 @@ export interface ApiDeps {
   suppressions?: Suppressions;
   now?: () => number;
 }
+
+/** a zod schema, or a function with the same result (parseBatch) */
+type Checker<T> = { safeParse(body: unknown): { success: true; data: T } | { success: false; error: z.ZodError } };
 
 type Env = { Bindings: { remoteAddress: string }; Variables: { key: ApiKey } };
 
@@ -102,7 +105,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
 
   const queuedNow = (): number => deps.spool.count;
 
-  const accept = async <T>(c: Context<Env>, schema: z.ZodType<T>, limit: number): Promise<T | Response> => {
+  const accept = async <T>(c: Context<Env>, schema: Checker<T>, limit: number): Promise<T | Response> => {
     if (queuedNow() >= deps.spoolHighWater) {
       c.header("Retry-After", "30");
       return problem(c, 429, "spool above its high-water mark, retry later");
@@ -149,7 +152,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
   });
 
   app.post("/v1/messages/batch", async (c) => {
-    const input = await accept(c, batchSchema, deps.maxMessageSize * 4);
+    const input = await accept(c, { safeParse: parseBatch }, deps.maxMessageSize * 4);
     if (input instanceof Response) return input;
     try {
       const queued = await spoolIt(c, await composeBatch(input));
