@@ -20,8 +20,10 @@ export interface HeaderInfo {
   bytes: Uint8Array;
   /** parsed from `bytes` alone (no body: no children) */
   mime: MimePart;
-  /** lower-cased field values by name, filled by SEARCH as it asks for them */
+  /** field values by name, RFC 2047-decoded and lower-cased, filled by SEARCH as it asks for them */
   lower?: Map<string, string[]>;
+  /** the whole header decoded and lower-cased, filled by SEARCH TEXT */
+  text?: string;
 }
 
 class FolderCache {

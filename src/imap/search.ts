@@ -1,18 +1,21 @@
 // SEARCH and UID SEARCH (RFC 3501 §6.4.4; RFC 7162 §3.1.5 MODSEQ). Message contents
-// are read only when a key needs them; matching is case-insensitive substring on
-// the raw (not transfer-decoded) text.
+// are read only when a key needs them; matching is case-insensitive (Unicode lower
+// case) substring on decoded text: header fields with RFC 2047 encoded words decoded,
+// BODY/TEXT on the text parts with their transfer encoding and charset undone
+// (src/mime/text-search.ts).
 
+import { decodeEncodedWords } from "../mime/encoded-words.ts";
 import { fieldValue, getField } from "../mime/header.ts";
 import { type MimePart, parseMime } from "../mime/structure.ts";
+import { bodyTextHas, makeNeedle, type Needle } from "../mime/text-search.ts";
 import type { SearchKey } from "../proto/imap/search-keys.ts";
 import { seqContains } from "../proto/imap/seqset.ts";
 import type { StoredMessage } from "../store/types.ts";
 import { cachedHeader, headerOf } from "./cache.ts";
 import type { RecentSet } from "./recent.ts";
-import { type Ctx, type Done, ok, readAll } from "./context.ts";
+import { type Ctx, type Done, no, ok, readAll } from "./context.ts";
 
 const DAY = 86_400_000;
-const dec = new TextDecoder("utf-8");
 
 interface Item {
   seq: number;
@@ -26,8 +29,10 @@ interface Item {
 interface Content {
   bytes: Uint8Array;
   mime: MimePart;
-  /** lower-cased field values by field name, filled as searches ask for them */
+  /** decoded (RFC 2047), lower-cased field values by field name, filled as searches ask for them */
   lower?: Map<string, string[]>;
+  /** the whole header decoded and lower-cased, for TEXT */
+  text?: string;
 }
 
 /** does the key look past the top-level header (BODY, TEXT)? */
@@ -74,9 +79,6 @@ function hasFlag(m: StoredMessage, f: string): boolean {
   return flags.some((x) => x.toLowerCase() === lf);
 }
 
-/** `needle` is already lower-case (see lowerValues) */
-const includesCi = (hay: string, needle: string) => hay.toLowerCase().includes(needle);
-
 /** the key with every string to look for in lower case, once per SEARCH rather than per message */
 function lowerValues(k: SearchKey): SearchKey {
   switch (k.kind) {
@@ -107,14 +109,33 @@ function headerMatch(it: Item, field: string, value: string): boolean {
   return values.some((v) => v.includes(value));
 }
 
-/** the lower-cased values of every `field` of the header (kept with a cached header) */
+/** the decoded, lower-cased values of every `field` of the header (kept with a cached
+ *  header); for address fields that is display names and addresses alike */
 function fieldValues(c: Content, field: string): string[] {
   let got = c.lower?.get(field);
   if (got) return got;
   got = [];
-  for (const f of c.mime.fields) if (f.name === field) got.push(fieldValue(c.bytes, f).toLowerCase());
+  for (const f of c.mime.fields) if (f.name === field) got.push(decodedValue(c, f));
   (c.lower ??= new Map()).set(field, got);
   return got;
+}
+
+function decodedValue(c: Content, f: MimePart["fields"][number]): string {
+  return decodeEncodedWords(fieldValue(c.bytes, f)).toLowerCase(); // RFC 2047 §6.1
+}
+
+/** the decoded, lower-cased header ("name: value" lines), for TEXT */
+function headerText(c: Content): string {
+  return (c.text ??= c.mime.fields.map((f) => `${f.name.toLowerCase()}: ${decodedValue(c, f)}`).join("\n"));
+}
+
+/** one Needle per BODY/TEXT key of a SEARCH (the keys are made afresh by lowerValues) */
+const needles = new WeakMap<SearchKey, Needle>();
+
+function needleOf(k: SearchKey & { value: string }): Needle {
+  let n = needles.get(k);
+  if (!n) needles.set(k, (n = makeNeedle(k.value)));
+  return n;
 }
 
 export function matches(it: Item, k: SearchKey): boolean {
@@ -134,10 +155,12 @@ export function matches(it: Item, k: SearchKey): boolean {
       return headerMatch(it, k.field, k.value);
     case "body": {
       const { bytes, mime } = it.content!;
-      return includesCi(dec.decode(bytes.subarray(mime.bodyStart)), k.value);
+      return bodyTextHas(bytes, mime, needleOf(k));
     }
-    case "text":
-      return includesCi(dec.decode(it.content!.bytes), k.value);
+    case "text": {
+      const c = it.content!;
+      return headerText(c).includes(k.value) || bodyTextHas(c.bytes, c.mime, needleOf(k));
+    }
     case "date": {
       if (!k.sent) return dateMatch(k.op, m.internalDate, k.day);
       const d = Date.parse(getField(it.content!.bytes, it.content!.mime.fields, "DATE") ?? "");
@@ -157,6 +180,8 @@ export function matches(it: Item, k: SearchKey): boolean {
       return matches(it, k.a) || matches(it, k.b);
     case "and":
       return k.keys.every((x) => matches(it, x));
+    case "badcharset":
+      return false; // answered before any message is looked at (see search)
     default: {
       const never: never = k;
       throw new Error(`bad search key ${String(never)}`);
@@ -165,6 +190,8 @@ export function matches(it: Item, k: SearchKey): boolean {
 }
 
 export async function search(ctx: Ctx, uid: boolean, given: SearchKey, returnModseq: boolean): Promise<Done> {
+  // RFC 3501 §6.4.4: an unsupported charset is a tagged NO (not BAD); §7.1 BADCHARSET
+  if (given.kind === "badcharset") return no(`[BADCHARSET (UTF-8 US-ASCII)] unknown charset ${given.charset.replace(/[^\x21-\x7e]/g, "?")}`);
   const view = ctx.view!;
   const key = lowerValues(given);
   const byUid = view.snapshot();

@@ -3,7 +3,7 @@
 
 import { type FetchItem, parseFetchItems } from "./fetch-items.ts";
 import { ImapSyntaxError, Reader } from "./reader.ts";
-import { parseDateTime, parseSearchKeys, type SearchKey } from "./search-keys.ts";
+import { parseDateTime, parseSearchProgram, type SearchKey } from "./search-keys.ts";
 import { parseSeqSet, type SeqSet } from "./seqset.ts";
 
 export type StatusItem = "MESSAGES" | "RECENT" | "UIDNEXT" | "UIDVALIDITY" | "UNSEEN" | "HIGHESTMODSEQ" | "SIZE";
@@ -189,15 +189,7 @@ function parseAppend(r: Reader): Command {
 function parseSearch(r: Reader, uid: boolean): Command {
   r.sp();
   let returnModseq = false;
-  const save = r.pos;
-  const w = r.peek() >= 0x41 ? r.word() : "";
-  if (w === "CHARSET") {
-    r.sp();
-    const cs = r.astring().toUpperCase();
-    if (cs !== "UTF-8" && cs !== "US-ASCII") throw new ImapSyntaxError(`[BADCHARSET (UTF-8 US-ASCII)] charset ${cs}`);
-    r.sp();
-  } else r.pos = save;
-  const key = parseSearchKeys(r);
+  const key = parseSearchProgram(r); // RFC 3501 §6.4.4 [CHARSET x] search keys
   returnModseq = hasModseq(key);
   return { name: "SEARCH", uid, key, returnModseq };
 }

@@ -19,7 +19,8 @@ export type SearchKey =
   | { kind: "modseq"; n: number }
   | { kind: "not"; key: SearchKey }
   | { kind: "or"; a: SearchKey; b: SearchKey }
-  | { kind: "and"; keys: SearchKey[] };
+  | { kind: "and"; keys: SearchKey[] }
+  | { kind: "badcharset"; charset: string }; // a CHARSET we cannot decode: NO [BADCHARSET] (RFC 3501 §6.4.4)
 
 const FLAG_KEYS: Record<string, [string, boolean]> = {
   ANSWERED: ["\\Answered", true],
@@ -36,21 +37,64 @@ const FLAG_KEYS: Record<string, [string, boolean]> = {
 
 const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 
+const utf8 = new TextDecoder("utf-8");
+
+/** a decoder for a CHARSET name TextDecoder knows (UTF-8, US-ASCII, ISO-8859-x, ...) */
+export function searchCharset(name: string): TextDecoder | undefined {
+  try {
+    const d = new TextDecoder(name.trim().toLowerCase());
+    return d.encoding === "replacement" ? undefined : d; // e.g. ISO-2022-KR: decodes to U+FFFD only
+  } catch {
+    return undefined; // RangeError: not a known label
+  }
+}
+
+/**
+ * The arguments of SEARCH: ["CHARSET" SP astring SP] search-key *(SP search-key)
+ * (RFC 3501 §6.4.4). The search strings are decoded with the charset; a charset
+ * TextDecoder does not know gives a "badcharset" key (the rest is not parsed).
+ */
+export function parseSearchProgram(r: Reader): SearchKey {
+  const save = r.pos;
+  if (r.peek() < 0x41 || r.word() !== "CHARSET") {
+    r.pos = save;
+    return parseSearchKeys(r);
+  }
+  r.sp();
+  const charset = r.astring();
+  const d = searchCharset(charset);
+  if (!d) {
+    r.pos = r.buf.length;
+    return { kind: "badcharset", charset };
+  }
+  r.sp();
+  return parseSearchKeys(r, d);
+}
+
+/** astring decoded with the search's charset (atoms too: 8-bit atom bytes are text) */
+function text(r: Reader, d: TextDecoder): string {
+  const c = r.peek();
+  if (c === 0x22 || c === 0x7b) return d.decode(r.stringBytes());
+  const start = r.pos;
+  r.atom("]");
+  return d.decode(r.buf.subarray(start, r.pos));
+}
+
 /** search-key *(SP search-key), all of which must match */
-export function parseSearchKeys(r: Reader): SearchKey {
-  const keys: SearchKey[] = [searchKey(r)];
+export function parseSearchKeys(r: Reader, d: TextDecoder = utf8): SearchKey {
+  const keys: SearchKey[] = [searchKey(r, d)];
   while (!r.atEnd && r.peek() !== 0x29) {
     r.sp();
-    keys.push(searchKey(r));
+    keys.push(searchKey(r, d));
   }
   return keys.length === 1 ? keys[0]! : { kind: "and", keys };
 }
 
-function searchKey(r: Reader): SearchKey {
+function searchKey(r: Reader, d: TextDecoder): SearchKey {
   const c = r.peek();
   if (c === 0x28) {
     r.pos++;
-    const k = parseSearchKeys(r);
+    const k = parseSearchKeys(r, d);
     r.expect(0x29, ")");
     return k;
   }
@@ -77,17 +121,17 @@ function searchKey(r: Reader): SearchKey {
     case "BCC":
     case "SUBJECT":
       r.sp();
-      return { kind: "header", field: name, value: r.astring() };
+      return { kind: "header", field: name, value: text(r, d) };
     case "HEADER": {
       r.sp();
       const field = r.astring().toUpperCase();
       r.sp();
-      return { kind: "header", field, value: r.astring() };
+      return { kind: "header", field, value: text(r, d) };
     }
     case "BODY":
     case "TEXT":
       r.sp();
-      return { kind: name === "BODY" ? "body" : "text", value: r.astring() };
+      return { kind: name === "BODY" ? "body" : "text", value: text(r, d) };
     case "BEFORE":
     case "ON":
     case "SINCE":
@@ -110,12 +154,12 @@ function searchKey(r: Reader): SearchKey {
       return modseqKey(r);
     case "NOT":
       r.sp();
-      return { kind: "not", key: searchKey(r) };
+      return { kind: "not", key: searchKey(r, d) };
     case "OR": {
       r.sp();
-      const a = searchKey(r);
+      const a = searchKey(r, d);
       r.sp();
-      return { kind: "or", a, b: searchKey(r) };
+      return { kind: "or", a, b: searchKey(r, d) };
     }
     default:
       return r.fail(`a search key, not "${name}"`);
