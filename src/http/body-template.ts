@@ -30,7 +30,12 @@ type Run =
   | { kind: "var"; tpl: Template; last: boolean };
 
 const enc = new TextEncoder();
-const qpLine = (text: string, last: boolean) => qp.wrap(qp.encode(last ? text : text + CRLF), LINE);
+/** a line quoted-printable leaves alone: printable ASCII without "=", no space or tab at its end, short */
+const QP_PLAIN = /^(?:[\x20-\x3c\x3e-\x7e]*[\x21-\x3c\x3e-\x7e])?$/;
+
+/** the line (with its CRLF unless last) quoted-printable encoded and wrapped, as nodemailer does it */
+export const qpLine = (text: string, last: boolean): string =>
+  text.length <= LINE - 2 && QP_PLAIN.test(text) ? (last ? text : text + CRLF) : qp.wrap(qp.encode(last ? text : text + CRLF), LINE);
 
 function runsOf(texts: string[], html: boolean, tag: string): Run[] {
   const runs: Run[] = [];

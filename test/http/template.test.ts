@@ -151,3 +151,21 @@ describe("compiled message writer", () => {
     assert.match(dec.decode(bytes(b)), /Message-ID: <mine@app\.example>/);
   });
 });
+
+describe("qpLine's shortcut for plain lines", () => {
+  it("gives nodemailer's encoding for every kind of line", async () => {
+    const { qpLine } = await import("../../src/http/body-template.ts");
+    const qp = await import("nodemailer/lib/qp/index.js");
+    const lines = [
+      "", "a", "Hello Ada,", "x".repeat(74), "x".repeat(75), "x".repeat(76), "x".repeat(77), "x".repeat(200),
+      "trailing space ", "trailing tab\t", " leading space", "a=b", "=", "caf\u00e9", "tab\tinside", ".dot first",
+      "ends with =", "y".repeat(73) + " z", "{{not a var}}", "~!@#$%^&*()_+`-[]\\{}|;':\",./<>?",
+    ];
+    for (const line of lines) {
+      for (const last of [false, true]) {
+        const want = qp.wrap(qp.encode(last ? line : line + "\r\n"), 76);
+        assert.equal(qpLine(line, last), want, JSON.stringify(line) + (last ? " (last)" : ""));
+      }
+    }
+  });
+});

@@ -12,11 +12,18 @@ const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const p2 = (n: number) => (n < 10 ? "0" : "") + n;
 
-/** RFC 5322 §3.3 date-time in UTC. */
+let lastSecond = NaN;
+let lastDate = "";
+
+/** RFC 5322 §3.3 date-time in UTC (formatted once per second). */
 export function rfc5322Date(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second === lastSecond) return lastDate;
   const d = new Date(ms);
-  return `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ` +
+  lastSecond = second;
+  lastDate = `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ` +
     `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`;
+  return lastDate;
 }
 
 export interface ReceivedInfo {
@@ -30,7 +37,8 @@ export interface ReceivedInfo {
   time: number;
 }
 
-const safe = (s: string) => s.replace(/[\r\n()\\]/g, "?");
+const UNSAFE = /[\r\n()\\]/;
+const safe = (s: string) => (UNSAFE.test(s) ? s.replace(/[\r\n()\\]/g, "?") : s);
 
 export function receivedHeader(r: ReceivedInfo): string {
   const ip = r.client.address.includes(":") ? `IPv6:${r.client.address}` : r.client.address;
