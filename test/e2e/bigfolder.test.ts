@@ -86,7 +86,7 @@ describe("a 10,000-message folder over IMAP", () => {
     assert.equal(o.rows.length, COUNT);
     for (let i = 0; i < COUNT; i++) {
       const [seq, uid, flags, size] = o.rows[i];
-      assert.deepEqual([seq, uid, flags, size], [i + 1, uids[i], "", sizes[i]], `row ${i + 1}`);
+      assert.deepEqual([seq, uid, flags, size], [i + 1, uids[i], "\\Recent", sizes[i]], `row ${i + 1}`); // new to the first SELECT (RFC 3501 §2.3.2)
     }
     assert.equal(o.needle, "7778");
     assert.equal(o.from3, Math.ceil((COUNT - 3) / 7));
