@@ -33,6 +33,9 @@ interface Content {
   lower?: Map<string, string[]>;
   /** the whole header decoded and lower-cased, for TEXT */
   text?: string;
+  /** the message's cached header (src/imap/cache.ts) when `bytes` is the whole message:
+   *  header keys and TEXT keep their decoded values there, for the next SEARCH */
+  head?: Content;
 }
 
 /** does the key look past the top-level header (BODY, TEXT)? */
@@ -47,6 +50,25 @@ function needsBody(k: SearchKey): boolean {
       return needsBody(k.a) || needsBody(k.b);
     case "and":
       return k.keys.some(needsBody);
+    default:
+      return false;
+  }
+}
+
+/** does the key look at header fields (header keys, TEXT, SENT* dates)? */
+function needsHead(k: SearchKey): boolean {
+  switch (k.kind) {
+    case "header":
+    case "text":
+      return true;
+    case "date":
+      return k.sent;
+    case "not":
+      return needsHead(k.key);
+    case "or":
+      return needsHead(k.a) || needsHead(k.b);
+    case "and":
+      return k.keys.some(needsHead);
     default:
       return false;
   }
@@ -111,7 +133,8 @@ function headerMatch(it: Item, field: string, value: string): boolean {
 
 /** the decoded, lower-cased values of every `field` of the header (kept with a cached
  *  header); for address fields that is display names and addresses alike */
-function fieldValues(c: Content, field: string): string[] {
+function fieldValues(whole: Content, field: string): string[] {
+  const c = whole.head ?? whole;
   let got = c.lower?.get(field);
   if (got) return got;
   got = [];
@@ -125,7 +148,8 @@ function decodedValue(c: Content, f: MimePart["fields"][number]): string {
 }
 
 /** the decoded, lower-cased header ("name: value" lines), for TEXT */
-function headerText(c: Content): string {
+function headerText(whole: Content): string {
+  const c = whole.head ?? whole;
   return (c.text ??= c.mime.fields.map((f) => `${f.name.toLowerCase()}: ${decodedValue(c, f)}`).join("\n"));
 }
 
@@ -197,6 +221,7 @@ export async function search(ctx: Ctx, uid: boolean, given: SearchKey, returnMod
   const byUid = view.snapshot();
   const content = needsContent(key);
   const body = content && needsBody(key); // else the cached header is enough
+  const head = body && needsHead(key); // the whole message, and header keys or TEXT too
   const max = { seq: view.exists, uid: view.uids.length ? view.uids[view.uids.length - 1]! : 0 };
   const hits: number[] = [];
   let highest = 0;
@@ -207,7 +232,10 @@ export async function search(ctx: Ctx, uid: boolean, given: SearchKey, returnMod
     if (body) {
       const bytes = await readAll(view.folder, m.uid).catch(() => undefined);
       if (!bytes) continue;
-      it.content = { bytes, mime: parseMime(bytes) };
+      const h = head
+        ? cachedHeader(view.folder, m.uid) ?? await headerOf(view.folder, m.uid, bytes).catch(() => undefined)
+        : undefined;
+      it.content = { bytes, mime: parseMime(bytes), head: h };
     } else if (content) {
       const h = cachedHeader(view.folder, m.uid) ?? await headerOf(view.folder, m.uid).catch(() => undefined);
       if (!h) continue;

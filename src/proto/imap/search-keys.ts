@@ -62,12 +62,13 @@ export function parseSearchProgram(r: Reader): SearchKey {
   }
   r.sp();
   const charset = r.astring();
+  r.sp();
+  if (r.atEnd) r.fail("a search key");
   const d = searchCharset(charset);
   if (!d) {
     r.pos = r.buf.length;
     return { kind: "badcharset", charset };
   }
-  r.sp();
   return parseSearchKeys(r, d);
 }
 
