@@ -26,6 +26,8 @@ export interface Ctx {
   emit(out: Out): void;
   /** flush and wait until the connection's output buffer is low */
   drained(): Promise<void>;
+  /** flush now; true when the connection kept none of it (the emitted buffers may be reused) */
+  flushOutput(): boolean;
   now(): number;
 }
 

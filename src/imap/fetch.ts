@@ -8,6 +8,7 @@ import { dateTime, Out } from "../proto/imap/response.ts";
 import type { SeqSet } from "../proto/imap/seqset.ts";
 import type { StoredMessage } from "../store/types.ts";
 import { cachedEnvelope, envelopeOf } from "./cache.ts";
+import { directItems, DirectWriter } from "./fetch-direct.ts";
 import { type Ctx, type Done, ok, readAll } from "./context.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -63,10 +64,26 @@ export async function fetch(ctx: Ctx, cmd: FetchCmd): Promise<Done> {
   const withFlags: FetchItem[] = hasFlags ? items : [...items, { kind: "flags" }];
   let n = 0;
   let pending = 0; // message bytes emitted since the last flush
+  const direct = directItems(items, view.folder) ? new DirectWriter(ctx, view.folder) : undefined;
   for (const i of indexes) {
     const uid = view.uids[i]!;
     const m = byUid.get(uid);
     if (!m) continue; // expunged by another session; reported later
+    if (direct) {
+      const stand = direct.standIn(m);
+      const flagged = hasFlags || seenAdded.has(uid);
+      const r = stand ? direct.add(renderOne(ctx, i + 1, m, flagged ? withFlags : items, stand, undefined), m) : "changed";
+      if (r === "gone") continue;
+      if (r === "ok") {
+        if (flagged) view.noteReported(m);
+        if (direct.pending >= FLUSH_BYTES) {
+          direct.flush();
+          await ctx.drained();
+        }
+        continue;
+      }
+      direct.flush(); // what it holds goes out before the general path's response
+    }
     const bytes = content ? await readAll(view.folder, uid).catch(() => undefined) : undefined;
     if (content && !bytes) continue;
     // the cache answers without a promise; only a miss waits
@@ -81,6 +98,7 @@ export async function fetch(ctx: Ctx, cmd: FetchCmd): Promise<Done> {
       await ctx.drained(); // one write per batch of responses, and backpressure
     }
   }
+  direct?.end();
   return ok(`${cmd.uid ? "UID FETCH" : "FETCH"} completed`);
 }
 

@@ -57,6 +57,7 @@ export class ImapService extends ServiceBase<Entry> {
       close: () => conn.end(),
       now: this.now,
       delay: (ms, fn) => setTimeout(fn, ms),
+      outputIdle: () => conn.buffered === 0,
       drained: () => {
         if (conn.buffered < MAX_OUTPUT_BUFFER) return Promise.resolve();
         return new Promise<void>((r) => entry.waiters.push(r));

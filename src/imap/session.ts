@@ -22,6 +22,8 @@ export interface ImapHost {
   delay(ms: number, fn: () => void): void;
   /** resolves when the connection's output buffer is low again */
   drained(): Promise<void>;
+  /** true when the connection holds nothing given to send() (those buffers may be reused) */
+  outputIdle?(): boolean;
 }
 
 export interface ImapPolicy {
@@ -126,6 +128,10 @@ export class ImapSession implements Ctx {
   drained(): Promise<void> {
     this.flush();
     return this.host.drained();
+  }
+  flushOutput(): boolean {
+    this.flush();
+    return this.host.outputIdle?.() ?? false;
   }
   now(): number {
     return this.host.now();

@@ -36,6 +36,11 @@ export interface MaildirFs {
   readSmall(path: string): Uint8Array | undefined;
   /** replace a small file atomically: tmp → fsync → rename → fsync dir */
   replaceAtomic(path: string, data: Uint8Array): Promise<void>;
+  /**
+   * Read a file expected to hold `len` bytes into buf[off…] with one read (buf needs
+   * room for len + 1, to notice a longer file); the bytes read, undefined when missing.
+   */
+  readInto(path: string, buf: Uint8Array, off: number, len: number): number | undefined;
   /** append to a file (created when missing, its directory then fsync'd) and fdatasync it */
   appendDurable(path: string, data: Uint8Array): Promise<void>;
   /** empty a file and fsync it; nothing when it does not exist */
@@ -152,6 +157,26 @@ export const nodeMaildirFs: MaildirFs = {
     }
   },
   read: readFile,
+  readInto(path, buf, off, len) {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, "r");
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+    try {
+      let got = 0;
+      for (;;) {
+        const n = fs.readSync(fd, buf, off + got, len + 1 - got, null);
+        if (n <= 0) return got;
+        got += n;
+        if (got > len) return got;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  },
   readSmall(path) {
     try {
       return fs.readFileSync(path);

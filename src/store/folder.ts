@@ -120,6 +120,12 @@ export class MaildirFolder implements FolderHandle {
     return bytes;
   }
 
+  readInto(uid: number, buf: Uint8Array, off: number): number | undefined {
+    const m = this.byUid.get(uid);
+    if (!m) return undefined;
+    return this.env.fs.readInto(`${this.dir}/${m.file}`, buf, off, m.size);
+  }
+
   async append(body: AsyncIterable<Uint8Array> | Uint8Array, flags: string[] = [], internalDate?: number): Promise<number> {
     const { fs } = this.env;
     const now = this.env.now();

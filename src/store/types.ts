@@ -30,6 +30,12 @@ export interface FolderHandle {
   read(uid: number): AsyncIterable<Uint8Array>;
   /** the whole message in one buffer (IMAP FETCH/SEARCH parse it anyway); optional fast path over read() */
   readBytes?(uid: number): Promise<Uint8Array>;
+  /**
+   * Read a message straight into buf at off (buf needs room for its size + 1): the bytes
+   * read, which differ from the listed size when the file changed under us; undefined
+   * when it is gone. Optional fast path for large FETCHes.
+   */
+  readInto?(uid: number, buf: Uint8Array, off: number): number | undefined;
   /** set/add/remove flags; returns the updated messages */
   setFlags(uids: number[], flags: string[], mode: "set" | "add" | "remove"): Promise<StoredMessage[]>;
   /** remove messages durably */

@@ -4,6 +4,7 @@
 // (files dropped into new/), then indexed by the store API (folder.refresh()), so the
 // test does not pay 10,000 fsyncs and index writes.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -48,6 +49,9 @@ out["from3"] = len(M.search(None, "FROM", '"sender3@example.org"')[1][0].split()
 out["larger"] = len(M.uid("SEARCH", "LARGER", sys.argv[4])[1][0].split())
 typ, data = M.fetch("9990:*", "(BODY.PEEK[])")
 out["bodies"] = [base64.b64encode(x[1]).decode() for x in data if isinstance(x, tuple)]
+import hashlib
+typ, data = M.fetch("1:*", "(UID BODY.PEEK[])")
+out["digests"] = [hashlib.sha256(x[1]).hexdigest() for x in data if isinstance(x, tuple)]
 typ, data = M.fetch("5000", "(ENVELOPE)")
 out["envelope"] = data[0].decode()
 M.store("1:5000", "+FLAGS.SILENT", "(\\\\Seen)")
@@ -94,6 +98,9 @@ describe("a 10,000-message folder over IMAP", () => {
     assert.ok(o.larger > 0 && o.larger < COUNT);
     assert.equal(o.bodies.length, 11);
     for (let k = 0; k < 11; k++) assert.equal(Buffer.from(o.bodies[k], "base64").toString("latin1"), message(9989 + k));
+    // every body, over several output buffers (written straight from the files, buffers reused)
+    assert.equal(o.digests.length, COUNT);
+    for (let i = 0; i < COUNT; i++) assert.equal(o.digests[i], createHash("sha256").update(message(i), "latin1").digest("hex"), `body ${i + 1}`);
     assert.match(o.envelope, /ENVELOPE \("Mon, 1 Jan 2024 00:00:00 \+0000" "msg 4999 needle-4999" \(\("Sender 1" NIL "sender1" "example\.org"\)\)/);
     assert.equal(o.unseen, COUNT - 5000);
     assert.deepEqual(o.seen_uid_range, uids.slice(0, 3).map(String));
