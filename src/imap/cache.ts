@@ -11,6 +11,8 @@ import { type MimePart, parseMime } from "../mime/structure.ts";
 import type { FolderHandle } from "../store/types.ts";
 import { readAll } from "./context.ts";
 
+const utf8 = new TextEncoder();
+
 /** per folder: beyond this many cached bytes (estimated) the cache starts afresh */
 const MAX_BYTES = 64 * 1024 * 1024;
 const ENTRY_OVERHEAD = 96;
@@ -27,7 +29,8 @@ export interface HeaderInfo {
 }
 
 class FolderCache {
-  envelopes = new Map<number, string>();
+  /** ENVELOPE responses, UTF-8 encoded once */
+  envelopes = new Map<number, Uint8Array>();
   headers = new Map<number, HeaderInfo>();
   bytes = 0;
   constructor(readonly uidValidity: number) {}
@@ -54,7 +57,7 @@ function cacheOf(folder: FolderHandle): FolderCache {
 }
 
 /** the cached ENVELOPE, without waiting (undefined on a miss) */
-export function cachedEnvelope(folder: FolderHandle, uid: number): string | undefined {
+export function cachedEnvelope(folder: FolderHandle, uid: number): Uint8Array | undefined {
   return cacheOf(folder).envelopes.get(uid);
 }
 
@@ -77,12 +80,12 @@ export async function headerOf(folder: FolderHandle, uid: number, bytes?: Uint8A
 }
 
 /** RFC 3501 §7.4.2 ENVELOPE of a message (only its header is needed) */
-export async function envelopeOf(folder: FolderHandle, uid: number, bytes?: Uint8Array): Promise<string> {
+export async function envelopeOf(folder: FolderHandle, uid: number, bytes?: Uint8Array): Promise<Uint8Array> {
   const c = cacheOf(folder);
   const hit = c.envelopes.get(uid);
   if (hit !== undefined) return hit;
   const h = await headerOf(folder, uid, bytes);
-  const env = envelope(h.bytes, h.mime);
+  const env = utf8.encode(envelope(h.bytes, h.mime));
   c.charge(env.length);
   c.envelopes.set(uid, env);
   return env;

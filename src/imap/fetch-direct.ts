@@ -1,10 +1,12 @@
-// FETCH of whole messages (BODY[], BODY.PEEK[], RFC822) without a buffer per message:
-// each response is written into one output buffer — its text encoded in place, the
-// message file read straight after its literal header — and the buffer goes to the
-// connection as one write when full. The response is rendered exactly as the general
-// path renders it (renderOne), with a stand-in of the message's listed size where the
-// bytes go; if the file turns out not to have that size (changed by another program),
-// the message is left to the general path.
+// FETCH without a buffer per message, for the common item sets: metadata (FLAGS, UID,
+// INTERNALDATE, RFC822.SIZE, MODSEQ), a cached ENVELOPE, and whole messages (BODY[],
+// BODY.PEEK[], RFC822). Responses are written into one output buffer — text encoded in
+// place, cached ENVELOPE bytes copied, a message file read straight after its literal
+// header — and the buffer goes to the connection as one write when full (and is reused
+// when the connection kept nothing of it). Each response is rendered exactly as the
+// general path renders it (renderOne), with a stand-in of the message's listed size
+// where its bytes go; if the file turns out not to have that size (changed by another
+// program), or the ENVELOPE is not cached yet, the message takes the general path.
 
 import type { FetchItem } from "../proto/imap/fetch-items.ts";
 import { Out } from "../proto/imap/response.ts";
@@ -13,30 +15,36 @@ import type { Ctx } from "./context.ts";
 
 /** messages larger than this take the general path */
 export const DIRECT_MAX = 256 * 1024;
-const BUFFER = 512 * 1024;
+/** output buffer size; responses go out once this much is waiting (FLUSH) */
+const BUFFER = 128 * 1024;
+export const DIRECT_FLUSH = 64 * 1024;
+/** buffers the connections gave back, for the next FETCH (a fresh large buffer costs page faults) */
+const spare: Uint8Array[] = [];
+const SPARE_MAX = 8;
+const take = (size: number): Uint8Array => {
+  const b = spare.pop();
+  return b && b.length >= size ? b : new Uint8Array(Math.max(BUFFER, size));
+};
 /** zeros standing in for message bytes while rendering (never written out) */
 const STAND_IN = new Uint8Array(DIRECT_MAX);
 const enc = new TextEncoder();
 
 type Readable = FolderHandle & Required<Pick<FolderHandle, "readInto">>;
 
-/** can the items of this FETCH go the direct way? (whole message bytes, nothing parsed from them) */
+/** can the items of this FETCH go the direct way? (nothing parsed from the message bytes) */
 export function directItems(items: FetchItem[], folder: FolderHandle): folder is Readable {
   if (!folder.readInto) return false;
-  let whole = 0;
   for (const i of items) {
     switch (i.kind) {
       case "body":
         if (i.partial || i.section.part.length > 0 || i.section.text.kind !== "all") return false;
-        whole++;
         break;
       case "rfc822":
         if (i.which !== "") return false;
-        whole++;
         break;
-      case "envelope":
       case "bodystructure":
         return false; // parsed from the bytes
+      case "envelope": // from the cache (a miss takes the general path)
       case "flags":
       case "uid":
       case "internaldate":
@@ -49,11 +57,11 @@ export function directItems(items: FetchItem[], folder: FolderHandle): folder is
       }
     }
   }
-  return whole > 0;
+  return true;
 }
 
 export class DirectWriter {
-  private buf = new Uint8Array(BUFFER);
+  private buf = take(BUFFER);
   private pos = 0;
 
   constructor(private readonly ctx: Ctx, private readonly folder: Readable) {}
@@ -73,12 +81,17 @@ export class DirectWriter {
    * removed: nothing written) or "changed" (its size is not the listed one: nothing written).
    */
   add(out: Out, m: StoredMessage): "ok" | "gone" | "changed" {
-    const need = m.size * out.pieces.filter((p) => typeof p !== "string").length + textBytes(out) + 1;
+    const need = sizeOf(out) + 1;
     if (this.pos + need > this.buf.length) this.flush(Math.max(BUFFER, need));
     const start = this.pos;
     for (const p of out.pieces) {
       if (typeof p === "string") {
         this.pos += enc.encodeInto(p, this.buf.subarray(this.pos)).written;
+        continue;
+      }
+      if (p.buffer !== STAND_IN.buffer) {
+        this.buf.set(p, this.pos); // response text kept as bytes (a cached ENVELOPE)
+        this.pos += p.length;
         continue;
       }
       const n = this.folder.readInto(m.uid, this.buf, this.pos);
@@ -93,11 +106,14 @@ export class DirectWriter {
 
   /** the last responses to the session; the writer is done */
   end(): void {
-    if (this.pos === 0) return;
-    const o = new Out();
-    o.pieces.push(this.buf.subarray(0, this.pos));
-    this.ctx.emit(o);
-    this.pos = 0;
+    if (this.pos > 0) {
+      const o = new Out();
+      o.pieces.push(this.buf.subarray(0, this.pos));
+      this.ctx.emit(o);
+      this.pos = 0;
+      if (!this.ctx.flushOutput()) return; // still queued on the connection: not reusable
+    }
+    if (spare.length < SPARE_MAX) spare.push(this.buf);
   }
 
   /** hand the buffered responses to the session (in order with what it sends next) */
@@ -109,14 +125,14 @@ export class DirectWriter {
       this.pos = 0;
       // reused only when the connection kept none of it (a fresh buffer costs more than the reads)
       if (this.ctx.flushOutput() && nextSize <= this.buf.length) return;
-      this.buf = new Uint8Array(Math.max(BUFFER, nextSize));
-    } else if (nextSize > this.buf.length) this.buf = new Uint8Array(nextSize);
+      this.buf = take(nextSize);
+    } else if (nextSize > this.buf.length) this.buf = take(nextSize);
   }
 }
 
-/** an upper bound of the UTF-8 size of the text pieces */
-function textBytes(out: Out): number {
+/** an upper bound of the response's size (UTF-8 text at most 3 bytes per UTF-16 unit) */
+function sizeOf(out: Out): number {
   let n = 0;
-  for (const p of out.pieces) if (typeof p === "string") n += p.length * 3;
+  for (const p of out.pieces) n += typeof p === "string" ? p.length * 3 : p.length;
   return n;
 }

@@ -8,7 +8,7 @@ import { dateTime, Out } from "../proto/imap/response.ts";
 import type { SeqSet } from "../proto/imap/seqset.ts";
 import type { StoredMessage } from "../store/types.ts";
 import { cachedEnvelope, envelopeOf } from "./cache.ts";
-import { directItems, DirectWriter } from "./fetch-direct.ts";
+import { DIRECT_FLUSH, directItems, DirectWriter } from "./fetch-direct.ts";
 import { type Ctx, type Done, ok, readAll } from "./context.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -70,13 +70,14 @@ export async function fetch(ctx: Ctx, cmd: FetchCmd): Promise<Done> {
     const m = byUid.get(uid);
     if (!m) continue; // expunged by another session; reported later
     if (direct) {
-      const stand = direct.standIn(m);
+      const stand = content ? direct.standIn(m) : EMPTY;
+      const env = wantsEnvelope ? cachedEnvelope(view.folder, uid) : undefined;
       const flagged = hasFlags || seenAdded.has(uid);
-      const r = stand ? direct.add(renderOne(ctx, i + 1, m, flagged ? withFlags : items, stand, undefined), m) : "changed";
+      const r = stand && (env || !wantsEnvelope) ? direct.add(renderOne(ctx, i + 1, m, flagged ? withFlags : items, stand, env), m) : "changed";
       if (r === "gone") continue;
       if (r === "ok") {
         if (flagged) view.noteReported(m);
-        if (direct.pending >= FLUSH_BYTES) {
+        if (direct.pending >= DIRECT_FLUSH) {
           direct.flush();
           await ctx.drained();
         }
@@ -115,18 +116,18 @@ async function markSeen(ctx: Ctx, indexes: number[], byUid: Map<number, StoredMe
   return new Set(want);
 }
 
-function renderOne(ctx: Ctx, seq: number, m: StoredMessage, items: FetchItem[], bytes: Uint8Array | undefined, env: string | undefined): Out {
+function renderOne(ctx: Ctx, seq: number, m: StoredMessage, items: FetchItem[], bytes: Uint8Array | undefined, env: Uint8Array | undefined): Out {
   const out = new Out().text(`* ${seq} FETCH (`);
   let mime: MimePart | undefined;
   const tree = () => (mime ??= parseMime(bytes!));
   items.forEach((item, idx) => {
     if (idx > 0) out.text(" ");
-    renderItem(ctx, out, m, item, bytes ?? EMPTY, tree, env ?? "NIL");
+    renderItem(ctx, out, m, item, bytes ?? EMPTY, tree, env);
   });
   return out.text(")\r\n");
 }
 
-function renderItem(ctx: Ctx, out: Out, m: StoredMessage, item: FetchItem, bytes: Uint8Array, tree: () => MimePart, env: string): void {
+function renderItem(ctx: Ctx, out: Out, m: StoredMessage, item: FetchItem, bytes: Uint8Array, tree: () => MimePart, env: Uint8Array | undefined): void {
   switch (item.kind) {
     case "flags":
       out.text(`FLAGS ${ctx.view!.flagText(m)}`); // with \Recent when recent in this session
@@ -144,7 +145,8 @@ function renderItem(ctx: Ctx, out: Out, m: StoredMessage, item: FetchItem, bytes
       out.text(`MODSEQ (${m.modseq})`);
       return;
     case "envelope":
-      out.text(`ENVELOPE ${env}`);
+      if (env) out.text("ENVELOPE ").raw(env);
+      else out.text("ENVELOPE NIL");
       return;
     case "bodystructure":
       out.text(`${item.extended ? "BODYSTRUCTURE" : "BODY"} ${bodyStructure(bytes, tree(), item.extended)}`);

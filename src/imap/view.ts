@@ -15,6 +15,8 @@ export class MailboxView {
   private known = new Map<number, number>();
   /** the store's messages by uid, as of the last snapshot() */
   byUid = new Map<number, StoredMessage>();
+  /** the folder's list the client was last brought fully up to date with */
+  private synced: StoredMessage[] | undefined;
   /** the folder's list that byUid was built from */
   private listed: StoredMessage[] | undefined;
   /** this session's \Recent messages (RFC 3501 §2.3.2); SELECT claims them, EXAMINE only looks */
@@ -100,6 +102,7 @@ export class MailboxView {
    */
   sync(allowExpunge: boolean, withModseq: boolean, emit: (line: string) => void): void {
     const now = this.snapshot();
+    if (this.listed === this.synced) return; // the folder has not changed since the client was told all
     if (allowExpunge) {
       let removed = false;
       for (let i = this.uids.length - 1; i >= 0; i--) {
@@ -132,5 +135,7 @@ export class MailboxView {
       this.known.set(m.uid, m.modseq);
       emit(`* ${i + 1} FETCH (UID ${m.uid} FLAGS ${this.flagText(m)}${withModseq ? ` MODSEQ (${m.modseq})` : ""})`);
     }
+    // in step with this list, unless expunges were held back (RFC 3501 §7.4.1)
+    this.synced = this.uids.length === now.size ? this.listed : undefined;
   }
 }

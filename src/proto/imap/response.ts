@@ -16,6 +16,11 @@ export class Out {
     else p.push(s);
     return this;
   }
+  /** bytes that are response text already (e.g. a cached ENVELOPE) */
+  raw(bytes: Uint8Array): this {
+    this.pieces.push(bytes);
+    return this;
+  }
   /** a literal: {n}CRLF followed by the bytes (RFC 3501 §4.3) */
   literal(bytes: Uint8Array): this {
     this.text(`{${bytes.length}}\r\n`);
