@@ -84,7 +84,9 @@ export function renderImapSection(doc: ImapDoc): string {
     "",
     `Target (Tern on Bun within ${TARGET}× of Dovecot on every row): **${met ? "met" : "not met"}** — ${verdicts.join("; ")}.`,
     "",
-    "See docs/imap-bench.md for how to run it and what the numbers mean.",
+    `Command: \`./node_modules/.bin/bun bench/imap.ts${process.argv.slice(2).map((a) => " " + a).join("")}\``,
+    "",
+    'See "Benchmark: IMAP (Tern vs Dovecot)" in README.md for how to run it and what the numbers mean.',
     END,
   ].join("\n");
 }

@@ -18,7 +18,7 @@ import { REPO, startPostfix, startSink, startTern, type Server } from "./lib/ser
 import { machineInfo, renderResults, type BigRun, type Results, type Row, type RunResult } from "./lib/report.ts";
 
 export type ServerKind = "tern-bun" | "tern-deno" | "postfix" | "postfix-ifd0" | "smtp-sink";
-let suspend = true; // --no-suspend: let the queue attempt each message (see docs/bench.md)
+let suspend = true; // --no-suspend: let the queue attempt each message (see "Benchmark: SMTP ingest" in README.md)
 const STARTERS: Record<ServerKind, (dir: string) => Promise<Server>> = {
   "tern-bun": (dir) => startTern({ runtime: "bun", dir, suspend }),
   "tern-deno": (dir) => startTern({ runtime: "deno", dir, suspend }),
