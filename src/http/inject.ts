@@ -3,7 +3,7 @@
 // fsyncs) or, if any fails, the committed ones are removed again.
 
 import { receivedHeader } from "../proto/smtp/received.ts";
-import type { QueuedMessage, Spool } from "../spool/types.ts";
+import type { Envelope, QueuedMessage, Spool } from "../spool/types.ts";
 import type { Composed } from "./compose.ts";
 
 export interface InjectContext {
@@ -34,16 +34,19 @@ export async function injectAll(spool: Spool, msgs: Composed[], ctx: InjectConte
     else w.write(joinBytes(head, m.parts, m.size));
     return w;
   });
-  const results = await Promise.allSettled(writers.map((w, i) =>
-    w.commit({
-      mailFrom: msgs[i].mailFrom,
-      rcptTo: msgs[i].rcptTo.map((address) => ({ address })),
-      smtputf8: msgs[i].utf8 || undefined,
-      auth: `apikey:${ctx.keyId}`,
-      client: { address: ctx.clientAddress, port: 0, helo: "api", listener: "http" },
-      receivedAt: ctx.now,
-    })
-  ));
+  const client = { address: ctx.clientAddress, port: 0, helo: "api", listener: "http" };
+  const envelopes = msgs.map((m): Envelope => ({
+    mailFrom: m.mailFrom,
+    rcptTo: m.rcptTo.map((address) => ({ address })),
+    smtputf8: m.utf8 || undefined,
+    auth: `apikey:${ctx.keyId}`,
+    client,
+    receivedAt: ctx.now,
+  }));
+  // one promise for the batch when the spool offers it (same per-message outcomes)
+  const results = spool.commitAll
+    ? await spool.commitAll(writers.map((w, i) => [w, envelopes[i]!]))
+    : await Promise.allSettled(writers.map((w, i) => w.commit(envelopes[i]!)));
   const failed = results.find((r) => r.status === "rejected");
   if (failed) {
     await Promise.allSettled(results.map((r) => (r.status === "fulfilled" ? spool.remove(r.value.id) : undefined)));

@@ -11,7 +11,7 @@ import { type Envelope, type QueuedMessage, type Spool, SpoolError, type SpoolWr
 import { newQueueId } from "./id.ts";
 import { T_COMMIT, T_DONE, T_STATE } from "./record.ts";
 import { type Owner, SegmentLog, toSpoolError } from "./log.ts";
-import { dependsOn, GroupCommit } from "./groupcommit.ts";
+import { dependsOn, GroupCommit, type Waiter } from "./groupcommit.ts";
 import { Segment } from "./segment.ts";
 import { isLive, scanSegments, toQueued } from "./recovery.ts";
 
@@ -167,16 +167,54 @@ export class SegmentSpool implements Spool {
 
   /** @internal */
   commitWriter(w: Writer, envelope: Envelope): Promise<QueuedMessage> {
-    if (w.st !== W_OPEN) return Promise.reject(new SpoolError("message already committed or aborted"));
+    const appended = this.appendCommit(w, envelope);
+    if (appended instanceof SpoolError) return Promise.reject(appended);
+    return new Promise((resolve, reject) => this.gc.add(this.commitWaiter(w, envelope, appended, resolve, reject)));
+  }
+
+  /**
+   * Commit several writers of this spool with one promise: each is appended and waits
+   * for the same group-commit rounds as commit() would, with the same per-writer outcome
+   * (a failure affects exactly the writers whose records it affects), reported together
+   * once all are settled. Saves a promise per message on the batch path.
+   */
+  commitAll(items: [SpoolWriter, Envelope][]): Promise<PromiseSettledResult<QueuedMessage>[]> {
+    const results: PromiseSettledResult<QueuedMessage>[] = new Array(items.length);
+    let open = items.length;
+    if (open === 0) return Promise.resolve(results);
+    return new Promise((resolve) => {
+      const settle = (i: number, r: PromiseSettledResult<QueuedMessage>) => {
+        results[i] = r;
+        if (--open === 0) resolve(results);
+      };
+      items.forEach(([sw, envelope], i) => {
+        const w = sw as Writer;
+        if (!(w instanceof Writer) || !this.writers.has(w)) {
+          settle(i, { status: "rejected", reason: new SpoolError("not an open writer of this spool") });
+          return;
+        }
+        const appended = this.appendCommit(w, envelope);
+        if (appended instanceof SpoolError) {
+          settle(i, { status: "rejected", reason: appended });
+          return;
+        }
+        this.gc.add(this.commitWaiter(w, envelope, appended, (msg) => settle(i, { status: "fulfilled", value: msg }), (err) => settle(i, { status: "rejected", reason: err })));
+      });
+    });
+  }
+
+  /** the COMMIT record of `w` (the time it carries), or the error that refused it */
+  private appendCommit(w: Writer, envelope: Envelope): number | SpoolError {
+    if (w.st !== W_OPEN) return new SpoolError("message already committed or aborted");
     w.st = W_COMMITTING;
     if (this.closed && w.failure === null) w.failure = new SpoolError("spool is closed");
-    if (w.failure !== null) return this.rejectWriter(w, w.failure);
+    if (w.failure !== null) return this.refuseWriter(w, w.failure);
     const committedAt = Date.now();
     try {
       // (w stays in `writers` during the append: a flush failure inside it must reach w)
       this.log.appendRecord(w, T_COMMIT, w.id, pack({ envelope, size: w.size, committedAt }));
     } catch (e) {
-      return this.rejectWriter(w, toSpoolError(e));
+      return this.refuseWriter(w, toSpoolError(e));
     }
     this.writers.delete(w);
     if (w.failure !== null) {
@@ -188,25 +226,34 @@ export class SegmentSpool implements Spool {
       } catch {
         // recovery's size check still keeps it out
       }
-      return this.rejectWriter(w, w.failure);
+      return this.refuseWriter(w, w.failure);
     }
-    return new Promise((resolve, reject) => {
-      this.gc.add({
-        segs: w.segs,
-        ends: w.ends,
-        ok: () => {
-          w.st = W_DONE;
-          const msg: QueuedMessage = { id: w.id, envelope, size: w.size, committedAt };
-          this.entries.set(w.id, { msg, segs: w.segs, ends: w.ends, extents: w.extents });
-          resolve(msg);
-        },
-        fail: (err) => {
-          w.st = W_DONE;
-          this.releaseOwner(w);
-          reject(err);
-        },
-      });
-    });
+    return committedAt;
+  }
+
+  private commitWaiter(w: Writer, envelope: Envelope, committedAt: number, ok: (m: QueuedMessage) => void, fail: (e: SpoolError) => void): Waiter {
+    return {
+      segs: w.segs,
+      ends: w.ends,
+      ok: () => {
+        w.st = W_DONE;
+        const msg: QueuedMessage = { id: w.id, envelope, size: w.size, committedAt };
+        this.entries.set(w.id, { msg, segs: w.segs, ends: w.ends, extents: w.extents });
+        ok(msg);
+      },
+      fail: (err) => {
+        w.st = W_DONE;
+        this.releaseOwner(w);
+        fail(err);
+      },
+    };
+  }
+
+  private refuseWriter(w: Writer, err: SpoolError): SpoolError {
+    w.st = W_DONE;
+    this.writers.delete(w);
+    this.releaseOwner(w);
+    return err;
   }
 
   private rejectWriter(w: Writer, err: SpoolError): Promise<never> {

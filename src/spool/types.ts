@@ -75,6 +75,11 @@ export interface Spool {
   /** Scan what is on disk and rebuild the in-memory queue. */
   open(): Promise<void>;
   begin(): SpoolWriter;
+  /**
+   * Commit several writers (from begin()) with one promise, resolved when every one is
+   * settled: each result is what its commit() would have given. Optional fast path.
+   */
+  commitAll?(items: [SpoolWriter, Envelope][]): Promise<PromiseSettledResult<QueuedMessage>[]>;
   list(): QueuedMessage[];
   /** number of committed messages (without copying the list) */
   readonly count: number;

@@ -68,6 +68,33 @@ describe("spool: commit, read, reopen", () => {
     }
   });
 
+  it("commitAll: one promise, each writer's own outcome, durable like commit()", async () => {
+    const dir = tmpDataDir();
+    try {
+      let spool = await openSpool(dir);
+      const ws = [0, 1, 2, 3].map((i) => {
+        const w = spool.begin();
+        w.write(bytes(`Subject: ${i}\r\n\r\nbody ${i}\r\n`));
+        return w;
+      });
+      ws[1]!.abort(); // no longer open: refused, the others go on
+      const done = await spool.commitAll!(ws.map((w, i) => [w, envelope("a@x.org", [`r${i}@y.org`])]));
+      assert.deepEqual(done.map((r) => r.status), ["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+      const ids = done.flatMap((r) => (r.status === "fulfilled" ? [r.value.id] : []));
+      assert.deepEqual(ids, [ws[0]!.id, ws[2]!.id, ws[3]!.id]);
+      assert.equal(spool.count, 3);
+      assert.deepEqual(await spool.commitAll!([]), []);
+      await spool.close();
+      spool = await openSpool(dir);
+      assert.deepEqual(spool.list().map((m) => m.id).sort(), [...ids].sort());
+      assert.equal(text(await readAll(spool, ws[2]!.id)), "Subject: 2\r\n\r\nbody 2\r\n");
+      assert.deepEqual(spool.get(ws[3]!.id)!.envelope.rcptTo, [{ address: "r3@y.org" }]);
+      await spool.close();
+    } finally {
+      rmDir(dir);
+    }
+  });
+
   it("write() copies: the caller may reuse its buffer", async () => {
     const dir = tmpDataDir();
     try {
