@@ -17,6 +17,13 @@ const LABEL = /^[A-Za-z0-9\u0080-\uFFFF]([A-Za-z0-9\-\u0080-\uFFFF]*[A-Za-z0-9\u
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const NON_ASCII = /[^\x00-\x7f]/;
 
+const utf8 = new TextEncoder();
+
+/** UTF-8 length of `s` (no encoding for ASCII) */
+function octets(s: string): number {
+  return NON_ASCII.test(s) ? utf8.encode(s).length : s.length;
+}
+
 function fail<T>(error: string): ParseResult<T> {
   return { ok: false, error };
 }
@@ -53,7 +60,7 @@ export function parseMailbox(s: string): ParseResult<Mailbox> {
   const local = s.slice(0, at);
   const domain = s.slice(at + 1).toLowerCase();
   if (!isValidLocal(local)) return fail(`invalid local part "${local}"`);
-  if (new TextEncoder().encode(local).length > 64) return fail("local part longer than 64 octets"); // RFC 5321 §4.5.3.1.1
+  if (octets(local) > 64) return fail("local part longer than 64 octets"); // RFC 5321 §4.5.3.1.1
   if (!isValidDomain(domain)) return fail(`invalid domain "${domain}"`);
   return {
     ok: true,

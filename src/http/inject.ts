@@ -2,7 +2,7 @@
 // A batch is all or nothing: every message is committed (sharing group-commit
 // fsyncs) or, if any fails, the committed ones are removed again.
 
-import { receivedHeader } from "../proto/smtp/received.ts";
+import { receivedHeaders } from "../proto/smtp/received.ts";
 import type { Envelope, QueuedMessage, Spool } from "../spool/types.ts";
 import type { Composed } from "./compose.ts";
 
@@ -17,17 +17,15 @@ export interface InjectContext {
 const enc = new TextEncoder();
 
 export async function injectAll(spool: Spool, msgs: Composed[], ctx: InjectContext): Promise<QueuedMessage[]> {
+  const received = receivedHeaders({
+    client: { address: ctx.clientAddress, helo: "api" },
+    hostname: ctx.hostname,
+    protocol: "HTTP",
+    auth: `apikey:${ctx.keyId}`,
+  });
   const writers = msgs.map((m) => {
     const w = spool.begin();
-    const header = receivedHeader({
-      client: { address: ctx.clientAddress, helo: "api" },
-      hostname: ctx.hostname,
-      id: w.id,
-      protocol: "HTTP",
-      auth: `apikey:${ctx.keyId}`,
-      for: m.rcptTo.length === 1 ? m.rcptTo[0] : undefined,
-      time: ctx.now,
-    });
+    const header = received(w.id, m.rcptTo.length === 1 ? m.rcptTo[0] : undefined, ctx.now);
     const head = enc.encode(header);
     // one spool record per message, the parts copied straight into the spool's buffer
     if (w.writeParts) w.writeParts([head, ...m.parts]);

@@ -41,11 +41,19 @@ const UNSAFE = /[\r\n()\\]/;
 const safe = (s: string) => (UNSAFE.test(s) ? s.replace(/[\r\n()\\]/g, "?") : s);
 
 export function receivedHeader(r: ReceivedInfo): string {
+  return receivedHeaders(r)(r.id, r.for, r.time);
+}
+
+/**
+ * The Received header for many messages from one client (an HTTP batch): the parts
+ * they share are built once; per message only the id, the recipient and the date.
+ */
+export function receivedHeaders(r: Omit<ReceivedInfo, "id" | "for" | "time">): (id: string, rcpt: string | undefined, time: number) => string {
   const ip = r.client.address.includes(":") ? `IPv6:${r.client.address}` : r.client.address;
-  let h = `Received: from ${safe(r.client.helo) || "unknown"} ([${ip}])\r\n` +
-    `\tby ${r.hostname} (Tern) with ${r.protocol} id ${r.id}`;
-  if (r.client.tls) h += `\r\n\t(using ${r.client.tls.protocol} with cipher ${safe(r.client.tls.cipher)})`;
-  if (r.auth) h += `\r\n\t(authenticated as ${safe(r.auth)})`;
-  if (r.for) h += `\r\n\tfor <${safe(r.for)}>`;
-  return `${h};\r\n\t${rfc5322Date(r.time)}\r\n`;
+  const head = `Received: from ${safe(r.client.helo) || "unknown"} ([${ip}])\r\n` +
+    `\tby ${r.hostname} (Tern) with ${r.protocol} id `;
+  let mid = "";
+  if (r.client.tls) mid += `\r\n\t(using ${r.client.tls.protocol} with cipher ${safe(r.client.tls.cipher)})`;
+  if (r.auth) mid += `\r\n\t(authenticated as ${safe(r.auth)})`;
+  return (id, rcpt, time) => `${head}${id}${mid}${rcpt ? `\r\n\tfor <${safe(rcpt)}>` : ""};\r\n\t${rfc5322Date(time)}\r\n`;
 }
