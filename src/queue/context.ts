@@ -1,6 +1,7 @@
 // What one delivery attempt needs from the scheduler (so attempt.ts and bounce.ts
 // stay plain functions that tests can drive).
 
+import { cloneState } from "./state.ts";
 import type { Spool } from "../spool/types.ts";
 import type { RetryPolicy } from "./backoff.ts";
 import type { Clock } from "./clock.ts";
@@ -43,5 +44,5 @@ export interface QueueContext {
 
 /** Durably store the state (a copy: the caller goes on mutating its object). */
 export function persist(ctx: QueueContext, id: string, st: MessageState): Promise<void> {
-  return ctx.spool.update(id, structuredClone(st) as unknown as Record<string, unknown>);
+  return ctx.spool.update(id, cloneState(st) as unknown as Record<string, unknown>);
 }

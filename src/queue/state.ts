@@ -53,7 +53,12 @@ export function loadState(msg: QueuedMessage, problem?: (why: string) => void): 
     problem?.("stored queue state does not match the envelope; starting over");
     return initialState(msg);
   }
-  return structuredClone(s as MessageState);
+  return cloneState(s as MessageState);
+}
+
+/** A deep copy (every field is a primitive but the recipients: no structuredClone needed). */
+export function cloneState(s: MessageState): MessageState {
+  return { ...s, rcpts: s.rcpts.map((r) => ({ ...r })) };
 }
 
 /** All recipients have a final status. */

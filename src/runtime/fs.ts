@@ -23,6 +23,8 @@ export interface SpoolFs {
   write(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
   /** Positional read; resolves with bytes read (0 at end of file). */
   read(fd: number, buf: Uint8Array, off: number, len: number, pos: number): Promise<number>;
+  /** The same, synchronous (small bodies: the spool's recent segments are in the page cache). */
+  readSync?(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
   /** fdatasync(2) */
   datasync(fd: number): Promise<void>;
   /** fsync(2) of a directory, making created/unlinked names durable */
@@ -72,6 +74,9 @@ export const nodeSpoolFs: SpoolFs = {
     return new Promise((resolve, reject) => {
       fs.read(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n)));
     });
+  },
+  readSync(fd, buf, off, len, pos) {
+    return fs.readSync(fd, buf, off, len, pos);
   },
   datasync,
   async fsyncDir(path) {

@@ -5,6 +5,7 @@
 // ([segSeq, offset, length] triples) and the segments it references. Bodies stay on
 // disk and are streamed back with positional reads.
 
+import { Buffer } from "node:buffer";
 import { pack } from "msgpackr";
 import { nodeSpoolFs, type SpoolFs } from "../runtime/fs.ts";
 import { type Envelope, type QueuedMessage, type Spool, SpoolError, type SpoolWriter } from "./types.ts";
@@ -26,8 +27,10 @@ export interface SpoolOptions {
 
 export const DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024;
 export const DEFAULT_STAGING_SIZE = 1024 * 1024;
-/** readBody yields buffers of at most this many bytes */
+/** readBody yields buffers of at most this many bytes (bodies up to SYNC_READ_MAX: one buffer) */
 export const READ_CHUNK = 64 * 1024;
+/** bodies up to this size are read whole, synchronously (recent segments are in the page cache) */
+export const SYNC_READ_MAX = 1024 * 1024;
 
 interface Entry extends Owner {
   msg: QueuedMessage;
@@ -303,6 +306,10 @@ export class SegmentSpool implements Spool {
     const pinned = e.segs.slice();
     for (const s of pinned) s.refs++;
     try {
+      if (e.msg.size <= SYNC_READ_MAX && this.fs.readSync) {
+        yield this.readWhole(e); // one buffer, no promise per chunk
+        return;
+      }
       const ex = e.extents;
       for (let i = 0; i < ex.length; i += 3) {
         const seg = set.get(ex[i]!);
@@ -331,6 +338,34 @@ export class SegmentSpool implements Spool {
     } finally {
       for (const s of pinned) set.release(s);
     }
+  }
+
+  /** a small body in one buffer, read synchronously extent by extent */
+  private readWhole(e: Entry): Uint8Array {
+    const set = this.log.set;
+    const out = Buffer.allocUnsafe(e.msg.size); // every byte is overwritten below
+    const ex = e.extents;
+    let o = 0;
+    for (let i = 0; i < ex.length; i += 3) {
+      const seg = set.get(ex[i]!);
+      if (seg === undefined) throw new SpoolError(`spool segment ${ex[i]} is missing`);
+      const pos = ex[i + 1]!;
+      const len = ex[i + 2]!;
+      let got = 0;
+      while (got < len) {
+        let r: number;
+        try {
+          r = this.fs.readSync!(seg.fd, out, o + got, len - got, pos + got);
+        } catch (err) {
+          throw toSpoolError(err, "spool read failed");
+        }
+        if (r <= 0) throw new SpoolError(`spool read failed: short read in ${seg.name}`);
+        got += r;
+      }
+      o += len;
+    }
+    if (o !== out.length) throw new SpoolError(`spool read failed: extents hold ${o} bytes, not ${out.length}`);
+    return new Uint8Array(out.buffer, out.byteOffset, out.length);
   }
 
   update(id: string, state: Record<string, unknown>): Promise<void> {

@@ -94,6 +94,11 @@ export function testFs(): TestFs {
       if (t.failWriteIf?.(len)) throw eio("write");
       return nodeSpoolFs.write(fd, buf, off, len, pos);
     },
+    readSync(fd, buf, off, len, pos) {
+      const n = nodeSpoolFs.readSync!(fd, buf, off, len, pos);
+      t.bytesRead += n;
+      return n;
+    },
     async read(fd, buf, off, len, pos) {
       const n = await nodeSpoolFs.read(fd, buf, off, len, pos);
       t.bytesRead += n;

@@ -6,6 +6,7 @@
 
 import { bdat, DATA, mailFrom, needsUtf8, rcptTo, RSET } from "../../proto/smtp/client-command.ts";
 import { DotStuffer } from "../../proto/smtp/client-dotstuff.ts";
+import { concatBytes } from "../../core/bytes.ts";
 import { replyText, type SmtpReply } from "../../proto/smtp/client-reply.ts";
 import type { DeliveryResult, RecipientOutcome } from "../../queue/types.ts";
 import type { QueuedMessage, Recipient } from "../../spool/types.ts";
@@ -188,13 +189,20 @@ function finish(s: Session, done: DeliveryResult[], accepted: Recipient[], b: Bo
 async function sendData(s: Session, t: TxInput, o: ClientOptions): Promise<BodyResult> {
   const sc = s.sc;
   const st = new DotStuffer();
+  // each chunk goes out when the next one is read: the last one leaves in the same write
+  // as the end of data (one write per message for bodies read in one piece)
+  let held: Uint8Array | undefined;
   try {
     for await (const chunk of t.body()) {
       if (sc.failure) break;
-      if (!sc.write(st.push(chunk))) {
+      const out = st.push(chunk);
+      if (held && !sc.write(held)) {
+        held = out;
         const f = await sc.drained(o.timeouts.dataBlock);
         if (f) return { type: "error", message: f.message };
+        continue;
       }
+      held = out;
     }
   } catch (e) {
     sc.destroy("spool read failed");
@@ -202,7 +210,7 @@ async function sendData(s: Session, t: TxInput, o: ClientOptions): Promise<BodyR
   }
   if (sc.failure) return { type: "error", message: sc.failure.message };
   const fin = sc.expect("end of data", o.timeouts.dataEnd); // RFC 5321 §4.5.3.2.6
-  sc.write(st.end());
+  sc.write(held ? concatBytes([held, st.end()]) : st.end());
   const r = await fin;
   return r.type === "reply" ? r : { type: "error", message: r.error.message };
 }
