@@ -95,7 +95,7 @@ export class BunConn implements Conn {
     return this.info;
   }
 
-  write(data: Uint8Array): boolean {
+  write(data: Uint8Array, released?: () => void): boolean {
     if (this.closed || this.ending) return false;
     const len = data.byteLength;
     if (len === 0) return this.qBytes === 0;
@@ -113,7 +113,10 @@ export class BunConn implements Conn {
       return false;
     }
     let n = this.sock.write(data);
-    if (n === len) return true;
+    if (n === len) {
+      released?.(); // Bun copied it all into the socket: the caller's buffer is free
+      return true;
+    }
     if (n < 0) n = 0;
     this.q.push(n === 0 ? data : data.subarray(n));
     this.qBytes += len - n;

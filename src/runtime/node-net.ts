@@ -116,7 +116,7 @@ export class NodeConn implements Conn {
     return this.info;
   }
 
-  write(data: Uint8Array): boolean {
+  write(data: Uint8Array, released?: () => void): boolean {
     if (this.closed) return false;
     if (this.upgrading) {
       // written after startTls(): must go out encrypted, once the handshake is done
@@ -124,7 +124,8 @@ export class NodeConn implements Conn {
       this.laterBytes += data.byteLength;
       return false;
     }
-    return this.sock.write(data);
+    // the stream calls back once the chunk is flushed (no error: the buffer is free)
+    return released ? this.sock.write(data, (err?: Error | null) => err ? undefined : released()) : this.sock.write(data);
   }
 
   get buffered(): number {

@@ -26,8 +26,11 @@ export interface Conn {
    * Queue bytes for sending. Returns true when everything was handed to the kernel,
    * false when some of it is buffered in the adapter (the caller should wait for
    * the handler's `drain` before writing much more). Partial writes are the adapter's job.
+   * `released`, when given, is called once the adapter holds no reference to `data` any
+   * more (the caller may then reuse the buffer); it may never be called (e.g. when the
+   * connection dies first), so callers must treat it as an optimisation only.
    */
-  write(data: Uint8Array): boolean;
+  write(data: Uint8Array, released?: () => void): boolean;
   /** Bytes accepted by write() but not yet handed to the kernel. */
   readonly buffered: number;
   /** Stop delivering `data` events (backpressure from the consumer). */

@@ -340,12 +340,30 @@ export class SegmentSpool implements Spool {
     }
   }
 
+  /**
+   * A body of at most SYNC_READ_MAX bytes read synchronously into buf at off (buf needs
+   * room for its size); returns the size, or undefined when this spool cannot (larger
+   * body, no synchronous reads): use readBody then. Throws SpoolError.
+   */
+  readBodyInto(id: string, buf: Uint8Array, off: number): number | undefined {
+    const e = this.entries.get(id);
+    if (e === undefined) throw new SpoolError(`no such message: ${id}`);
+    if (e.msg.size > SYNC_READ_MAX || !this.fs.readSync) return undefined;
+    if (off + e.msg.size > buf.length) throw new SpoolError(`buffer too small for message ${id}`);
+    return this.readExtents(e, buf, off);
+  }
+
   /** a small body in one buffer, read synchronously extent by extent */
   private readWhole(e: Entry): Uint8Array {
-    const set = this.log.set;
     const out = Buffer.allocUnsafe(e.msg.size); // every byte is overwritten below
+    this.readExtents(e, out, 0);
+    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  }
+
+  private readExtents(e: Entry, out: Uint8Array, start: number): number {
+    const set = this.log.set;
     const ex = e.extents;
-    let o = 0;
+    let o = start;
     for (let i = 0; i < ex.length; i += 3) {
       const seg = set.get(ex[i]!);
       if (seg === undefined) throw new SpoolError(`spool segment ${ex[i]} is missing`);
@@ -364,8 +382,8 @@ export class SegmentSpool implements Spool {
       }
       o += len;
     }
-    if (o !== out.length) throw new SpoolError(`spool read failed: extents hold ${o} bytes, not ${out.length}`);
-    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+    if (o - start !== e.msg.size) throw new SpoolError(`spool read failed: extents hold ${o - start} bytes, not ${e.msg.size}`);
+    return e.msg.size;
   }
 
   update(id: string, state: Record<string, unknown>): Promise<void> {

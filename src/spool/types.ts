@@ -86,6 +86,11 @@ export interface Spool {
   get(id: string): QueuedMessage | undefined;
   /** Stream a committed body back (never loads it whole). */
   readBody(id: string): AsyncIterable<Uint8Array>;
+  /**
+   * A small committed body read at once into buf at off (room for its size needed): its
+   * size, or undefined when it must be streamed with readBody. Optional fast path.
+   */
+  readBodyInto?(id: string, buf: Uint8Array, off: number): number | undefined;
   /** Durably record new per-message state (outbound attempts etc). */
   update(id: string, state: Record<string, unknown>): Promise<void>;
   /** Durably remove a message (every recipient has a final status). */

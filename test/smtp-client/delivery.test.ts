@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createRemoteAgent, type RemoteDeliveryAgent } from "../../src/smtp/client/index.ts";
 import { type SmtpReceiver, startReceiver } from "../helpers/smtp-receiver.ts";
-import { BodyStore, countingDialer, FAST, fakeResolver, message, text } from "./_helpers.ts";
+import { BodyStore, countingDialer, FAST, fakeResolver, message, text, WholeBodyStore } from "./_helpers.ts";
 
 const cleanup: (() => unknown)[] = [];
 after(async () => {
@@ -51,6 +51,23 @@ describe("remote agent: transactions", () => {
     assert.equal(text(tx.body), BODY);
     assert.ok(dialer.writes.some((w) => text(w) === envelope), "envelope sent in one write");
     assert.equal(r.sessions[0]!.commands[0], "EHLO out.tern.test");
+  });
+
+  it("small bodies go out whole from a reused buffer: byte-exact, dots stuffed, many dots by the copy path", async () => {
+    const r = await rx();
+    const store = new WholeBodyStore();
+    const a = agent(fakeResolver({ "one.test": { ports: [r.port] } }), store, { maxConnectionsPerDestination: 1 });
+    const manyDots = "Subject: dots\r\n\r\n" + ".\r\n".repeat(400) + "end\r\n"; // more dots than the buffer's spare room
+    const bodies = [BODY, manyDots, "Subject: big\r\n\r\n" + "x".repeat(70_000) + "\r\n.x\r\n", BODY.replace("body", "BODY two"), "no final line break"];
+    for (const b of bodies) {
+      const { msg, rcpts } = message(store, ["a@one.test"], b);
+      const res = await a.deliver(msg, rcpts);
+      assert.equal(res[0]!.outcome.status, "delivered");
+    }
+    assert.equal(store.wholeReads, bodies.length);
+    assert.equal(r.sessions.length, 1, "one connection, reused");
+    assert.deepEqual(r.transactions.map((t) => text(t.body)), bodies.map((b) => (b.endsWith("\r\n") ? b : b + "\r\n")));
+    assert.ok(text(r.transactions[1]!.raw).includes("\r\n..\r\n..\r\n"), "line-initial dots doubled");
   });
 
   it("sends one command at a time when PIPELINING is not offered", async () => {

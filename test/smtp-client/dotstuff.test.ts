@@ -47,6 +47,28 @@ describe("dot-stuffing transform", () => {
     }
   });
 
+  it("stuffInPlace gives push()'s bytes in the same buffer, at every split, and refuses when there is no room", () => {
+    const b = enc.encode(BODY);
+    const want = reference(BODY);
+    const dots = (BODY.match(/(^|\n)\./g) ?? []).length;
+    for (let i = 0; i <= b.length; i++) {
+      const st = new DotStuffer();
+      let out = "";
+      for (const part of [b.subarray(0, i), b.subarray(i)]) {
+        const buf = new Uint8Array(part.length + dots);
+        buf.set(part);
+        const n = st.stuffInPlace(buf, part.length);
+        out += dec.decode(buf.subarray(0, n));
+      }
+      assert.equal(out + dec.decode(st.end()), want, `split at ${i}`);
+    }
+    const st = new DotStuffer();
+    const tight = enc.encode(".a\r\n.b");
+    assert.equal(st.stuffInPlace(tight, tight.length), -1);
+    assert.equal(dec.decode(tight), ".a\r\n.b", "untouched");
+    assert.equal(dec.decode(st.push(tight)) + dec.decode(st.end()), "..a\r\n..b\r\n.\r\n", "and no state was kept");
+  });
+
   it("round-trips through the server's unstuffer (CRLF.CRLF inside content stays content)", () => {
     const body = "x\r\n.\r\n.\r\nMAIL FROM:<evil@x>\r\n..\r\n";
     const wire = enc.encode(run([enc.encode(body)]));

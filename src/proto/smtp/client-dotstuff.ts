@@ -38,6 +38,33 @@ export class DotStuffer {
     return dots === 0 ? chunk : stuff(chunk, dots, lead);
   }
 
+  /**
+   * push() done in place: buf[0, len) is stuffed where it lies (the bytes after each
+   * line-initial dot move right). Returns the new length, or -1 (nothing changed, no
+   * state kept) when buf has no room for the added dots: use push() then.
+   */
+  stuffInPlace(buf: Uint8Array, len: number): number {
+    if (len === 0) return 0;
+    const b = buf.subarray(0, len);
+    const at: number[] = []; // offsets of the dots that get another one in front
+    if (this.lineStart && b[0] === DOT) at.push(0);
+    let i = b.indexOf(LF);
+    while (i >= 0 && i + 1 < len) {
+      if (b[i + 1] === DOT) at.push(i + 1);
+      i = b.indexOf(LF, i + 1);
+    }
+    if (len + at.length > buf.length) return -1;
+    this.track(b);
+    let end = len;
+    for (let k = at.length - 1; k >= 0; k--) {
+      const s = at[k]!;
+      buf.copyWithin(s + k + 1, s, end); // k dots are added before this one, and one for it
+      buf[s + k] = DOT;
+      end = s;
+    }
+    return len + at.length;
+  }
+
   private track(chunk: Uint8Array): void {
     const n = chunk.length;
     this.lineStart = chunk[n - 1] === LF;

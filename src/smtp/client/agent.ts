@@ -19,7 +19,7 @@ type HostsDestination = Extract<Destination, { kind: "hosts" }>;
 export interface AgentDeps {
   resolver: DestinationResolver;
   dialer: Dialer;
-  spool: Pick<Spool, "readBody">;
+  spool: Pick<Spool, "readBody" | "readBodyInto">;
   now: () => number;
 }
 
@@ -153,7 +153,12 @@ export class RemoteAgent implements DeliveryAgent {
   }
 
   private tx(msg: QueuedMessage, rcpts: Recipient[], reused: boolean) {
-    return { msg, rcpts, reused, body: () => this.deps.spool.readBody(msg.id) };
+    const spool = this.deps.spool;
+    return {
+      msg, rcpts, reused,
+      body: () => spool.readBody(msg.id),
+      readInto: spool.readBodyInto ? (buf: Uint8Array, off: number) => spool.readBodyInto!(msg.id, buf, off) : undefined,
+    };
   }
 
   private sessionTarget(d: HostsDestination, t: MxTarget, address: string): SessionTarget {

@@ -50,6 +50,8 @@ export class SmtpConnection implements ConnHandler {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private armedFor: object | undefined;
   private drainWaiter: { resolve: () => void; timeoutMs: number } | undefined;
+  /** a body buffer back from the socket (takeBuffer / giveBack) */
+  private spare: Uint8Array | undefined;
   private readonly drainToken = {};
 
   /** Dial and wait for the greeting (RFC 5321 §4.3.1). */
@@ -141,10 +143,28 @@ export class SmtpConnection implements ConnHandler {
     return ps;
   }
 
-  /** Raw write; false = wait for drained() before writing much more. */
-  write(bytes: Uint8Array): boolean {
+  /** Raw write; false = wait for drained() before writing much more. `released`: see Conn.write. */
+  write(bytes: Uint8Array, released?: () => void): boolean {
     if (!this.conn || this.failure) return false;
-    return this.conn.write(bytes);
+    return this.conn.write(bytes, released);
+  }
+
+  /**
+   * A buffer of at least `size` bytes for a message body: the last one the socket gave
+   * back when it is big enough (fresh memory costs page faults on every use), else new.
+   */
+  takeBuffer(size: number): Uint8Array {
+    const b = this.spare;
+    if (b !== undefined && b.length >= size) {
+      this.spare = undefined;
+      return b;
+    }
+    return new Uint8Array(size);
+  }
+
+  /** a buffer the socket no longer holds, for takeBuffer() */
+  giveBack(b: Uint8Array): void {
+    if (this.spare === undefined || this.spare.length < b.length) this.spare = b;
   }
 
   /** Resolves when the conn drained; returns the failure instead when the connection died. */

@@ -22,6 +22,8 @@ export interface TxInput {
   msg: QueuedMessage;
   rcpts: Recipient[];
   body: () => AsyncIterable<Uint8Array>;
+  /** the whole body read into buf at off: its size, or undefined (stream it with body()) */
+  readInto?: (buf: Uint8Array, off: number) => number | undefined;
   /** the connection carried a transaction before: RSET first (RFC 5321 §4.1.1.5) */
   reused: boolean;
 }
@@ -185,9 +187,59 @@ function finish(s: Session, done: DeliveryResult[], accepted: Recipient[], b: Bo
   }
 }
 
+/** bodies up to this size go out in one write (sendDataWhole) */
+const WHOLE_MAX = 1024 * 1024;
+
+/** room for the dots stuffing may add before the copy path is taken, and for CRLF.CRLF */
+const stuffRoom = (size: number) => (size >> 5) + 64;
+
+/**
+ * DATA body of a small message in one write: read straight into a buffer the
+ * connection reuses, dot-stuffed in place, CRLF.CRLF after it. Undefined when the
+ * body must be streamed (too large, or the spool cannot read it at once).
+ */
+async function sendDataWhole(s: Session, t: TxInput, o: ClientOptions): Promise<BodyResult | undefined> {
+  const sc = s.sc;
+  const buf = sc.takeBuffer(t.msg.size + stuffRoom(t.msg.size));
+  let n: number | undefined;
+  try {
+    n = t.readInto!(buf, 0);
+  } catch (e) {
+    sc.destroy("spool read failed");
+    return { type: "local", message: `cannot read message ${t.msg.id}: ${(e as Error).message}` };
+  }
+  if (n === undefined) {
+    sc.giveBack(buf);
+    return undefined;
+  }
+  const st = new DotStuffer();
+  let len = st.stuffInPlace(buf.subarray(0, buf.length - 5), n);
+  let out: Uint8Array;
+  let mine = true;
+  if (len < 0) {
+    out = concatBytes([st.push(buf.subarray(0, n)), st.end()]); // many line-initial dots: copy
+    sc.giveBack(buf);
+    mine = false;
+  } else {
+    const end = st.end();
+    buf.set(end, len);
+    len += end.length;
+    out = buf.subarray(0, len);
+  }
+  if (sc.failure) return { type: "error", message: sc.failure.message };
+  const fin = sc.expect("end of data", o.timeouts.dataEnd); // RFC 5321 §4.5.3.2.6
+  sc.write(out, mine ? () => sc.giveBack(buf) : undefined);
+  const r = await fin;
+  return r.type === "reply" ? r : { type: "error", message: r.error.message };
+}
+
 /** DATA body: dot-stuffed, streamed, waiting for `drain` when the socket is full. */
 async function sendData(s: Session, t: TxInput, o: ClientOptions): Promise<BodyResult> {
   const sc = s.sc;
+  if (t.readInto && t.msg.size <= WHOLE_MAX) {
+    const r = await sendDataWhole(s, t, o);
+    if (r) return r;
+  }
   const st = new DotStuffer();
   // each chunk goes out when the next one is read: the last one leaves in the same write
   // as the end of data (one write per message for bodies read in one piece)
