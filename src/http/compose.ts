@@ -8,7 +8,8 @@ import { parseMailbox } from "../core/address.ts";
 import type { z } from "zod";
 import type { attachmentSchema, BatchInput, MessageInput } from "./schemas.ts";
 import { headerLine, toLine } from "./mime-write.ts";
-import { CompiledMessage, templateFits, toBytes } from "./template.ts";
+import { CompiledMessage, templateFits, toPieces } from "./template.ts";
+import type { Piece } from "./body-template.ts";
 import { substitute } from "./variables.ts";
 
 type Attachment = z.infer<typeof attachmentSchema>;
@@ -31,8 +32,8 @@ export function envelopeAddress(s: string, field: string): string {
 export interface Composed {
   mailFrom: string;
   rcptTo: string[];
-  /** the message, in pieces (bytes shared between the messages of a batch are not copied) */
-  parts: Uint8Array[];
+  /** the message, in pieces: strings (UTF-8 encoded by the spool) and bytes shared between the messages of a batch */
+  parts: Piece[];
   size: number;
   utf8: boolean;
 }
@@ -67,7 +68,7 @@ export async function composeMessage(m: MessageInput, now = Date.now()): Promise
     // no {{variables}} in a single message: the template is all constant
     const t = new CompiledMessage({ ...m, attachments: atts }, mailFrom, now, true);
     const rcptHead = [headerLine("To", m.to.join(", ")), ...(m.cc?.length ? [headerLine("Cc", m.cc.join(", "))] : [])].join("\r\n");
-    return { mailFrom, rcptTo, ...toBytes(t.render(0, rcptHead, undefined)), utf8 };
+    return { mailFrom, rcptTo, ...toPieces(t.render(0, rcptHead, undefined)), utf8 };
   }
   const bytes = await build({
     from: m.from, to: m.to, cc: m.cc, bcc: m.bcc, replyTo: m.replyTo, subject: m.subject,
@@ -94,7 +95,7 @@ export async function composeBatch(b: BatchInput, now = Date.now()): Promise<Com
   const t = new CompiledMessage({ ...b, attachments: atts }, mailFrom, now);
   for (const [i, r] of b.recipients.entries()) {
     const to = envelopeAddress(r.to, `recipients.${i}.to`);
-    const bytes = toBytes(t.render(i, toLine(r.to), r.substitutions));
+    const bytes = toPieces(t.render(i, toLine(r.to), r.substitutions));
     out.push({ mailFrom, rcptTo: [to], ...bytes, utf8: NON_ASCII.test(mailFrom) || NON_ASCII.test(to) });
   }
   return out;

@@ -4,7 +4,9 @@
 
 import { receivedHeaders } from "../proto/smtp/received.ts";
 import type { Envelope, QueuedMessage, Spool } from "../spool/types.ts";
+import type { Piece } from "./body-template.ts";
 import type { Composed } from "./compose.ts";
+import { utf8Length } from "./template.ts";
 
 export interface InjectContext {
   hostname: string;
@@ -26,10 +28,9 @@ export async function injectAll(spool: Spool, msgs: Composed[], ctx: InjectConte
   const writers = msgs.map((m) => {
     const w = spool.begin();
     const header = received(w.id, m.rcptTo.length === 1 ? m.rcptTo[0] : undefined, ctx.now);
-    const head = enc.encode(header);
-    // one spool record per message, the parts copied straight into the spool's buffer
-    if (w.writeParts) w.writeParts([head, ...m.parts]);
-    else w.write(joinBytes(head, m.parts, m.size));
+    // one spool record per message, the parts copied (strings encoded) straight into the spool's buffer
+    if (w.writeParts) w.writeParts([header, ...m.parts], utf8Length(header) + m.size);
+    else w.write(joinBytes(enc.encode(header), m.parts, m.size));
     return w;
   });
   const client = { address: ctx.clientAddress, port: 0, helo: "api", listener: "http" };
@@ -54,13 +55,16 @@ export async function injectAll(spool: Spool, msgs: Composed[], ctx: InjectConte
 }
 
 /** head + parts in one buffer (a copy of a few KB costs less than a spool write per piece) */
-function joinBytes(head: Uint8Array, parts: Uint8Array[], size: number): Uint8Array {
+function joinBytes(head: Uint8Array, parts: Piece[], size: number): Uint8Array {
   const out = new Uint8Array(head.length + size);
   out.set(head, 0);
   let off = head.length;
   for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
+    if (typeof p === "string") off += enc.encodeInto(p, out.subarray(off)).written;
+    else {
+      out.set(p, off);
+      off += p.length;
+    }
   }
   return out;
 }

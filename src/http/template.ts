@@ -3,6 +3,7 @@
 // field, the {{variables}} of subject/text/html and the Message-ID are rendered.
 // The output is the same MIME that MailComposer builds (see mime-write.ts).
 
+import { Buffer } from "node:buffer";
 import { BodyTemplate, type Part, type Piece } from "./body-template.ts";
 import {
   attachmentPart, type AttachmentInput, dateLine, headerLine, messageIdLine, multipart, multipartHead,
@@ -67,7 +68,7 @@ export class CompiledMessage {
 
   /**
    * The whole message for message number `n`, `recipientHead` holding its To/Cc fields:
-   * strings rendered for this recipient, bytes shared by all (see toBytes()).
+   * strings rendered for this recipient, bytes shared by all (see toPieces()).
    */
   render(n: number, recipientHead: string, vars: Vars | undefined): Piece[] {
     let head = recipientHead + CRLF;
@@ -98,9 +99,12 @@ function endsWithCrlf(p: Piece): boolean {
 
 const enc = new TextEncoder();
 
-/** Pieces as bytes: neighbouring strings encoded together, shared bytes as they are. */
-export function toBytes(pieces: Piece[]): { parts: Uint8Array[]; size: number } {
-  const parts: Uint8Array[] = [];
+/**
+ * Pieces ready for the spool: neighbouring strings joined (the spool encodes strings
+ * straight into its buffer), shared bytes as they are, and the total size in UTF-8 bytes.
+ */
+export function toPieces(pieces: Piece[]): { parts: Piece[]; size: number } {
+  const parts: Piece[] = [];
   let size = 0;
   let pending = "";
   for (const p of pieces) {
@@ -108,13 +112,28 @@ export function toBytes(pieces: Piece[]): { parts: Uint8Array[]; size: number } 
       pending += p;
       continue;
     }
-    if (pending !== "") parts.push(enc.encode(pending));
+    if (pending !== "") {
+      parts.push(pending);
+      size += utf8Length(pending);
+    }
     pending = "";
-    if (p.length > 0) parts.push(p);
+    if (p.length > 0) {
+      parts.push(p);
+      size += p.length;
+    }
   }
-  if (pending !== "") parts.push(enc.encode(pending));
-  for (const p of parts) size += p.length;
+  if (pending !== "") {
+    parts.push(pending);
+    size += utf8Length(pending);
+  }
   return { parts, size };
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** bytes of `s` in UTF-8 */
+export function utf8Length(s: string): number {
+  return NON_ASCII.test(s) ? Buffer.byteLength(s, "utf8") : s.length;
 }
 
 /** 28 hex digits as 8-4-4-12 (the last group also takes the message number, see messageIdLine) */

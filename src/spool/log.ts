@@ -53,6 +53,20 @@ export interface LogOptions {
   onFailure: (seg: Segment, limit: number, err: SpoolError) => void;
 }
 
+const utf8 = new TextEncoder();
+
+/** copy bytes, or UTF-8 encode a string, into buf at off (never past `end`); the bytes written */
+function put(buf: Uint8Array, off: number, p: string | Uint8Array, end = buf.length): number {
+  if (typeof p === "string") {
+    const r = utf8.encodeInto(p, buf.subarray(off, end));
+    if (r.read !== p.length) throw new SpoolError("spool write: parts are larger than their stated size");
+    return r.written;
+  }
+  if (off + p.length > end) throw new SpoolError("spool write: parts are larger than their stated size");
+  buf.set(p, off);
+  return p.length;
+}
+
 export class SegmentLog {
   current: Segment | null = null;
   readonly set: SegmentSet;
@@ -160,14 +174,12 @@ export class SegmentLog {
    * Append body bytes given as several parts, joined in the staging buffer (no joined
    * copy is made first): one record, one CRC pass. Throws SpoolError.
    */
-  appendChunkParts(owner: Owner, id: string, parts: Uint8Array[], total: number): void {
+  appendChunkParts(owner: Owner, id: string, parts: (string | Uint8Array)[], total: number): void {
     if (total > this.directThreshold) {
       const joined = new Uint8Array(total);
       let off = 0;
-      for (const p of parts) {
-        joined.set(p, off);
-        off += p.length;
-      }
+      for (const p of parts) off += put(joined, off, p);
+      if (off !== total) throw new SpoolError(`spool write: parts are ${off} bytes, not ${total}`);
       this.appendChunk(owner, id, joined);
       return;
     }
@@ -176,15 +188,13 @@ export class SegmentLog {
   }
 
   /** a new CHUNK record for `owner` in staging, left open so later bytes extend it */
-  private openRecord(owner: Owner, id: string, parts: Uint8Array[], len: number): void {
+  private openRecord(owner: Owner, id: string, parts: (string | Uint8Array)[], len: number): void {
     const seg = this.reserve(HEADER_SIZE + len);
     const pos = this.used;
-    writeHeader(this.staging, this.view, pos, T_CHUNK, id, len);
     let off = pos + HEADER_SIZE;
-    for (const p of parts) {
-      this.staging.set(p, off);
-      off += p.length;
-    }
+    for (const p of parts) off += put(this.staging, off, p, pos + HEADER_SIZE + len);
+    if (off !== pos + HEADER_SIZE + len) throw new SpoolError(`spool write: parts are ${off - pos - HEADER_SIZE} bytes, not ${len}`);
+    writeHeader(this.staging, this.view, pos, T_CHUNK, id, len);
     this.used = off;
     this.openOwner = owner;
     this.openPos = pos;

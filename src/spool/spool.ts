@@ -66,10 +66,8 @@ class Writer implements SpoolWriter, Owner {
     }
   }
 
-  writeParts(parts: Uint8Array[]): void {
+  writeParts(parts: (string | Uint8Array)[], len: number): void {
     if (this.st !== W_OPEN) return;
-    let len = 0;
-    for (const p of parts) len += p.length;
     this.size += len;
     if (this.failure !== null || len === 0) return;
     try {

@@ -63,8 +63,11 @@ export interface SpoolWriter {
    * reported by commit().
    */
   write(chunk: Uint8Array): void;
-  /** write(joined parts), without making the joined copy (optional fast path) */
-  writeParts?(parts: Uint8Array[]): void;
+  /**
+   * write(joined parts), without making the joined copy; strings are written UTF-8
+   * encoded, `size` is the parts' total in bytes (optional fast path).
+   */
+  writeParts?(parts: (string | Uint8Array)[], size: number): void;
   /** Make body + envelope durable. Rejects with SpoolError on any I/O failure. */
   commit(envelope: Envelope): Promise<QueuedMessage>;
   /** Forget this message; its bytes are never delivered. */

@@ -10,7 +10,11 @@ import { encodePart } from "../../src/http/body-template.ts";
 import { substitute, Template } from "../../src/http/variables.ts";
 
 const dec = new TextDecoder();
-const bytes = (m: { parts: Uint8Array[] }) => Buffer.concat(m.parts);
+const bytes = (m: { parts: (string | Uint8Array)[]; size: number }) => {
+  const b = Buffer.concat(m.parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)));
+  assert.equal(b.length, m.size, "size is the UTF-8 byte count of the parts");
+  return b;
+};
 
 function build(mail: Record<string, unknown>): Promise<string> {
   const mc = new MailComposer(mail);

@@ -46,18 +46,29 @@ describe("spool: commit, read, reopen", () => {
     try {
       let spool = await openSpool(dir, { stagingSize: 64 * 1024 });
       const big = "x".repeat(40 * 1024); // above half the staging buffer: written directly
-      const cases = [["Received: a\r\n", "Subject: s\r\n", "\r\n", "body\r\n"], ["", "only\r\n", ""], [big, "\r\n", big]];
+      // strings are UTF-8 encoded straight into the buffer; the rest are bytes
+      const cases: (string | Uint8Array)[][] = [
+        ["Received: a\r\n", bytes("Subject: s\r\n"), "\r\n", bytes("body\r\n")],
+        [bytes(""), "only \u00e9\u20ac\r\n", ""],
+        [big, bytes("\r\n"), bytes(big)],
+      ];
+      const str = (p: string | Uint8Array) => (typeof p === "string" ? p : text(p));
       const ids: [string, string][] = [];
       for (const parts of cases) {
         const w = spool.begin();
         w.write(bytes("X-First: 1\r\n"));
-        w.writeParts!(parts.map(bytes));
+        w.writeParts!(parts, parts.reduce((n, p) => n + (typeof p === "string" ? Buffer.byteLength(p) : p.length), 0));
         w.write(bytes("tail\r\n"));
-        const want = "X-First: 1\r\n" + parts.join("") + "tail\r\n";
-        assert.equal(w.size, want.length);
+        const want = "X-First: 1\r\n" + parts.map(str).join("") + "tail\r\n";
+        assert.equal(w.size, Buffer.byteLength(want));
         ids.push([(await w.commit(envelope("a@x.org", ["b@y.org"]))).id, want]);
       }
       for (const [id, want] of ids) assert.equal(text(await readAll(spool, id)), want);
+      assert.equal(spool.count, 3);
+      // a stated size that is not the parts' size: the message is refused at commit
+      const bad = spool.begin();
+      bad.writeParts!(["caf\u00e9\r\n"], 6);
+      await assert.rejects(bad.commit(envelope()), /parts are/);
       assert.equal(spool.count, 3);
       await spool.close();
       spool = await openSpool(dir);
