@@ -5,16 +5,11 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { python } from "../helpers/run.ts";
+import { IMAPLIB_PRELUDE } from "./imaplib-prelude.ts";
 import { startTestServer, TEST_PASSWORD, type TestServer } from "../helpers/server.ts";
 
-const PRELUDE = `
-import imaplib, ssl, sys, json
-ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-port = int(sys.argv[1]); pw = sys.argv[2]; user = sys.argv[3]
-out = {}
-def ok(r):
-    assert r[0] == 'OK', r
-    return r[1]
+const PRELUDE = IMAPLIB_PRELUDE + `
+user = sys.argv[3]
 def names(r):
     return [x.decode().rsplit(' ', 1)[1].strip('"') for x in ok(r) if x]
 M = imaplib.IMAP4_SSL('127.0.0.1', port, ssl_context=ctx)

@@ -2,17 +2,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { python } from "../helpers/run.ts";
+import { IMAPLIB_PRELUDE } from "./imaplib-prelude.ts";
 import { startTestServer, TEST_PASSWORD, type TestServer } from "../helpers/server.ts";
 
-const PRELUDE = `
-import imaplib, ssl, sys, json, time
-ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-port = int(sys.argv[1]); pw = sys.argv[2]
-out = {}
-def ok(r):
-    assert r[0] == 'OK', r
-    return r[1]
-`;
+const PRELUDE = IMAPLIB_PRELUDE;
 
 const SLOW = { timeout: 60_000 };
 

@@ -6,16 +6,10 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { python } from "../helpers/run.ts";
+import { IMAPLIB_PRELUDE } from "./imaplib-prelude.ts";
 import { startTestServer, TEST_PASSWORD, type TestServer } from "../helpers/server.ts";
 
-const PRELUDE = `
-import imaplib, ssl, sys, json
-ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-port = int(sys.argv[1]); pw = sys.argv[2]
-out = {}
-def ok(r):
-    assert r[0] == 'OK', r
-    return r[1]
+const PRELUDE = IMAPLIB_PRELUDE + `
 def answer(r):
     return [r[0], [x.decode() if isinstance(x, bytes) else str(x) for x in r[1]]]
 M = imaplib.IMAP4_SSL('127.0.0.1', port, ssl_context=ctx)
