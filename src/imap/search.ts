@@ -38,60 +38,29 @@ interface Content {
   head?: Content;
 }
 
-/** does the key look past the top-level header (BODY, TEXT)? */
-function needsBody(k: SearchKey): boolean {
+/** does any leaf key of `k` (under NOT, OR and AND) satisfy `leaf`? */
+function someKey(k: SearchKey, leaf: (k: SearchKey) => boolean): boolean {
   switch (k.kind) {
-    case "body":
-    case "text":
-      return true;
     case "not":
-      return needsBody(k.key);
+      return someKey(k.key, leaf);
     case "or":
-      return needsBody(k.a) || needsBody(k.b);
+      return someKey(k.a, leaf) || someKey(k.b, leaf);
     case "and":
-      return k.keys.some(needsBody);
+      return k.keys.some((x) => someKey(x, leaf));
     default:
-      return false;
+      return leaf(k);
   }
 }
+
+/** does the key look past the top-level header (BODY, TEXT)? */
+const needsBody = (k: SearchKey) => someKey(k, (x) => x.kind === "body" || x.kind === "text");
 
 /** does the key look at header fields (header keys, TEXT, SENT* dates)? */
-function needsHead(k: SearchKey): boolean {
-  switch (k.kind) {
-    case "header":
-    case "text":
-      return true;
-    case "date":
-      return k.sent;
-    case "not":
-      return needsHead(k.key);
-    case "or":
-      return needsHead(k.a) || needsHead(k.b);
-    case "and":
-      return k.keys.some(needsHead);
-    default:
-      return false;
-  }
-}
+const needsHead = (k: SearchKey) => someKey(k, (x) => x.kind === "header" || x.kind === "text" || (x.kind === "date" && x.sent));
 
-function needsContent(k: SearchKey): boolean {
-  switch (k.kind) {
-    case "header":
-    case "body":
-    case "text":
-      return true;
-    case "date":
-      return k.sent;
-    case "not":
-      return needsContent(k.key);
-    case "or":
-      return needsContent(k.a) || needsContent(k.b);
-    case "and":
-      return k.keys.some(needsContent);
-    default:
-      return false;
-  }
-}
+/** does the key need the message (header or body) at all? */
+const needsContent = (k: SearchKey) => needsHead(k) || needsBody(k);
+
 
 function hasFlag(m: StoredMessage, f: string): boolean {
   const flags = m.flags;
