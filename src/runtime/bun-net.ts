@@ -6,7 +6,8 @@
 //   unwritten tail is queued here and sent on `drain`, strictly in order.
 // - after socket.upgradeTLS() the plaintext socket's handlers keep firing (with
 //   ciphertext): every handler checks the per-connection stage before acting.
-import type { Conn, ConnHandler, Listener, ListenOptions, TlsInfo, TlsOptions, Transport } from "./types.ts";
+import type { ClientTlsOptions, Conn, ConnHandler, Dialer, DialOptions, Listener, ListenOptions, TlsInfo, TlsOptions, Transport } from "./types.ts";
+import { nodeDialer } from "./node-net.ts";
 
 // Minimal structural view of Bun's Socket, so this file type-checks without Bun.
 interface BunSocket {
@@ -23,8 +24,15 @@ interface BunSocket {
   setNoDelay?(v?: boolean): boolean;
   getCipher?(): { name: string; standardName?: string; version: string };
   getTLSVersion?(): string;
-  upgradeTLS(o: { data: BunConn; tls: TlsOptions; socket: Handlers }): [BunSocket, BunSocket];
+  upgradeTLS(o: { data: BunConn; tls: TlsOptions | BunClientTls; socket: Handlers }): [BunSocket, BunSocket];
 }
+/** Bun's client TLS options (Bun.connect, upgradeTLS on a dialled socket) */
+interface BunClientTls {
+  serverName?: string;
+  rejectUnauthorized: boolean;
+  ca?: string;
+}
+
 interface Handlers {
   open?(s: BunSocket): void;
   data(s: BunSocket, chunk: Uint8Array): void;
@@ -33,6 +41,7 @@ interface Handlers {
   error(s: BunSocket, err: Error): void;
   end?(s: BunSocket): void;
   handshake?(s: BunSocket, success: boolean, err: Error | null): void;
+  connectError?(s: BunSocket, err: Error): void;
 }
 
 const PLAIN = 0; // plaintext socket is the live one
@@ -43,6 +52,8 @@ export class BunConn implements Conn {
   sock: BunSocket;
   readonly h: ConnHandler;
   stage: number;
+  /** host name dialled (client side), for SNI */
+  dialHost: string | undefined;
   /** true once upgradeTLS() was called: the plaintext socket's handlers are then ignored */
   viaUpgrade = false;
   closed = false;
@@ -201,7 +212,16 @@ export class BunConn implements Conn {
     this.h.close(this, e ?? this.err);
   }
 
-  startTls(o: TlsOptions): Promise<void> {
+  /** client side: a certificate the peer's chain does not verify fails the handshake */
+  verifyPeer = false;
+
+  /** Client-side STARTTLS (bunDialer.startTlsClient). */
+  startTlsClient(o: ClientTlsOptions, host: string | undefined): Promise<void> {
+    this.verifyPeer = !!o.verify;
+    return this.startTls(clientTls(o, host));
+  }
+
+  startTls(o: TlsOptions | BunClientTls): Promise<void> {
     if (this.closed) return Promise.reject(new Error("connection closed"));
     if (this.stage !== PLAIN) return Promise.reject(new Error("TLS already active"));
     this.stage = UPGRADING;
@@ -226,7 +246,7 @@ export class BunConn implements Conn {
 
   onHandshake(ok: boolean, err: Error | null): void {
     if (this.closed || this.stage !== UPGRADING) return;
-    if (!ok) {
+    if (!ok || (this.verifyPeer && err)) {
       // e.g. the peer sent something that is not a ClientHello
       const e = err ?? new Error("TLS handshake failed");
       this.err = e;
@@ -325,5 +345,99 @@ export const bunTransport: Transport = {
     } catch (e) {
       return Promise.reject(e);
     }
+  },
+};
+
+
+function clientTls(o: ClientTlsOptions, host: string | undefined): BunClientTls {
+  const name = o.servername ?? (host && !/^[\d.]+$|:/.test(host) ? host : undefined); // SNI: names only
+  return { serverName: name, rejectUnauthorized: !!o.verify, ...(o.ca ? { ca: o.ca } : {}) };
+}
+
+/**
+ * Outbound connections on Bun.connect (Bun's own sockets: writes go straight to the
+ * kernel, no node:net stream in between). Binding a local address is left to
+ * nodeDialer (Bun.connect has no such option).
+ */
+export const bunDialer: Dialer = {
+  connect(o: DialOptions, h: ConnHandler): Promise<Conn> {
+    // deno-lint-ignore no-explicit-any
+    const B = (globalThis as any).Bun;
+    if (!B) return Promise.reject(new Error("bunDialer needs the Bun runtime"));
+    if (o.localAddress) return nodeDialer.connect(o, h);
+    return new Promise<Conn>((resolve, reject) => {
+      let settled = false;
+      let sock: BunSocket | undefined;
+      const timer = o.timeoutMs
+        ? setTimeout(() => fail(new Error(`connect to ${o.host}:${o.port} timed out after ${o.timeoutMs} ms`)), o.timeoutMs)
+        : undefined;
+      function fail(e: Error): void {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        sock?.terminate();
+        reject(e);
+      }
+      function ready(c: BunConn): void {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        h.open(c);
+        resolve(c);
+      }
+      const handlers: Handlers = {
+        open(s) {
+          sock = s;
+          const c = new BunConn(s, h, false);
+          c.dialHost = o.host;
+          s.data = c;
+          s.setNoDelay?.(true);
+          if (o.tls) c.stage = UPGRADING; // implicit TLS: wait for the handshake
+          else ready(c);
+        },
+        handshake(s, ok, err) {
+          const c = s.data;
+          if (!o.tls || !c) return;
+          if (!ok || (o.tls.verify && err)) return fail(err ?? new Error("TLS handshake failed"));
+          c.stage = TLS;
+          ready(c);
+        },
+        data(s, chunk) {
+          const c = s.data;
+          if (c && settled && c.stage !== UPGRADING && !c.viaUpgrade && !c.closed) h.data(c, chunk);
+        },
+        drain(s) {
+          const c = s.data;
+          if (c && !c.viaUpgrade) c.onDrain();
+        },
+        error(s, e) {
+          const c = s.data;
+          if (c && !c.err) c.err = e;
+          if (!settled) fail(e);
+        },
+        close(s, e) {
+          const c = s.data;
+          if (!settled) return fail(e ?? new Error(`connection to ${o.host}:${o.port} closed`));
+          if (c && !c.viaUpgrade) c.finish(e);
+        },
+        connectError(_s, e) {
+          fail(e);
+        },
+      };
+      try {
+        B.connect({
+          hostname: o.host,
+          port: o.port,
+          tls: o.tls ? clientTls(o.tls, o.host) : undefined,
+          socket: handlers,
+        }).catch((e: Error) => fail(e));
+      } catch (e) {
+        fail(e as Error);
+      }
+    });
+  },
+  startTlsClient(conn: Conn, o: ClientTlsOptions): Promise<void> {
+    if (!(conn instanceof BunConn)) return nodeDialer.startTlsClient(conn, o);
+    return conn.startTlsClient(o, conn.dialHost);
   },
 };

@@ -1,11 +1,11 @@
 // Runtime detection and the default network layer for the current runtime.
 // bun-net.ts never touches `Bun` at import time, so importing it on Deno is safe.
-import { bunTransport } from "./bun-net.ts";
+import { bunDialer, bunTransport } from "./bun-net.ts";
 import { nodeDialer, nodeTransport } from "./node-net.ts";
 import type { Dialer, Transport } from "./types.ts";
 
 export type { Conn, ConnHandler, Dialer, Listener, TlsOptions, Transport } from "./types.ts";
-export { bunTransport } from "./bun-net.ts";
+export { bunDialer, bunTransport } from "./bun-net.ts";
 export { nodeDialer, nodeTransport } from "./node-net.ts";
 
 export function runtimeName(): "bun" | "deno" | "node" {
@@ -40,7 +40,23 @@ export function defaultTransport(): Transport {
   return runtimeName() === "bun" ? bunTransport : nodeTransport;
 }
 
-/** The outbound dialer: node:net/node:tls on every runtime. */
+/** Dialers usable on this runtime (Bun: bun and node; elsewhere: node). */
+export function allDialers(): Dialer[] {
+  return runtimeName() === "bun" ? [bunDialer, nodeDialer] : [nodeDialer];
+}
+
+/** Bun → bunDialer (Bun.connect), else nodeDialer (node:net/node:tls); env TERN_DIALER=node|bun overrides. */
 export function defaultDialer(): Dialer {
+  let want: string | undefined;
+  try {
+    want = globalThis.process?.env?.TERN_DIALER || undefined;
+  } catch {
+    want = undefined; // Deno without --allow-env
+  }
+  if (want === "node") return nodeDialer;
+  if (want === "bun" || runtimeName() === "bun") {
+    if (runtimeName() !== "bun") throw new Error(`TERN_DIALER=bun is not available on ${runtimeName()}`);
+    return bunDialer;
+  }
   return nodeDialer;
 }

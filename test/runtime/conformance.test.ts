@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { allTransports, defaultDialer } from "../../src/runtime/index.ts";
+import { allDialers, allTransports } from "../../src/runtime/index.ts";
 import type { Conn, ConnHandler, Listener, Transport } from "../../src/runtime/types.ts";
 import { testCert } from "../helpers/cert.ts";
 
@@ -346,63 +346,65 @@ for (const transport of allTransports()) {
       });
     });
 
-    it("Dialer: plain connect, echo", async () => {
-      const srv = recorder({ data: (c, chunk) => c.write(chunk) });
-      await withListener(transport, srv.handler, async (l) => {
-        const cli = recorder();
-        const conn = await defaultDialer().connect({ host: HOST, port: l.port, timeoutMs: 5000 }, cli.handler);
-        assert.equal(await cli.opened.promise, conn);
-        assert.equal(conn.remotePort, l.port);
-        conn.write(enc.encode("ping\r\n"));
-        assert.equal(await cli.inbox.get(conn)!.until("\r\n"), "ping\r\n");
-        conn.end();
-        await cli.allClosed.promise;
-        await srv.allClosed.promise;
+    for (const [dn, dialer] of allDialers().map((d, i) => [i === 0 && allDialers().length > 1 ? "bunDialer" : "nodeDialer", d] as const)) {
+      it(`Dialer (${dn}): plain connect, echo`, async () => {
+        const srv = recorder({ data: (c, chunk) => c.write(chunk) });
+        await withListener(transport, srv.handler, async (l) => {
+          const cli = recorder();
+          const conn = await dialer.connect({ host: HOST, port: l.port, timeoutMs: 5000 }, cli.handler);
+          assert.equal(await cli.opened.promise, conn);
+          assert.equal(conn.remotePort, l.port);
+          conn.write(enc.encode("ping\r\n"));
+          assert.equal(await cli.inbox.get(conn)!.until("\r\n"), "ping\r\n");
+          conn.end();
+          await cli.allClosed.promise;
+          await srv.allClosed.promise;
+        });
       });
-    });
 
-    it("Dialer: client STARTTLS against server STARTTLS", async () => {
-      const cert = await testCert();
-      const { r: srv, tlsDone } = starttlsServer(cert);
-      await withListener(transport, srv.handler, async (l) => {
-        const cli = recorder();
-        const d = defaultDialer();
-        const conn = await d.connect({ host: HOST, port: l.port }, cli.handler);
-        const ib = cli.inbox.get(conn)!;
-        await ib.until("220 hi\r\n");
-        conn.write(enc.encode("STARTTLS\r\n"));
-        await ib.until("220 go\r\n");
-        ib.reset();
-        await d.startTlsClient(conn, { servername: "localhost" });
-        await tlsDone.promise;
-        assert.equal(conn.secure, true);
-        assert.match(conn.tlsInfo()?.protocol ?? "", /^TLSv1\.[23]$/);
-        conn.write(enc.encode("EHLO dialer\r\n"));
-        await ib.until("250 EHLO dialer\r\n");
-        assert.equal(ib.text, "EARLY\r\n250 EHLO dialer\r\n");
-        assert.equal(srv.inbox.get(srv.conns[0])!.text, "EHLO dialer\r\n");
-        conn.end();
-        await cli.allClosed.promise;
-        await srv.allClosed.promise;
-        assert.equal(cli.closes.get(conn), 1);
+      it(`Dialer (${dn}): client STARTTLS against server STARTTLS`, async () => {
+        const cert = await testCert();
+        const { r: srv, tlsDone } = starttlsServer(cert);
+        await withListener(transport, srv.handler, async (l) => {
+          const cli = recorder();
+          const d = dialer;
+          const conn = await d.connect({ host: HOST, port: l.port }, cli.handler);
+          const ib = cli.inbox.get(conn)!;
+          await ib.until("220 hi\r\n");
+          conn.write(enc.encode("STARTTLS\r\n"));
+          await ib.until("220 go\r\n");
+          ib.reset();
+          await d.startTlsClient(conn, { servername: "localhost" });
+          await tlsDone.promise;
+          assert.equal(conn.secure, true);
+          assert.match(conn.tlsInfo()?.protocol ?? "", /^TLSv1\.[23]$/);
+          conn.write(enc.encode("EHLO dialer\r\n"));
+          await ib.until("250 EHLO dialer\r\n");
+          assert.equal(ib.text, "EARLY\r\n250 EHLO dialer\r\n");
+          assert.equal(srv.inbox.get(srv.conns[0])!.text, "EHLO dialer\r\n");
+          conn.end();
+          await cli.allClosed.promise;
+          await srv.allClosed.promise;
+          assert.equal(cli.closes.get(conn), 1);
+        });
       });
-    });
 
-    it("Dialer: implicit TLS connect; refused port rejects", async () => {
-      const srv = recorder({ data: (c, chunk) => c.write(chunk) });
-      await withListener(transport, srv.handler, async (l) => {
-        const cli = recorder();
-        const conn = await defaultDialer().connect({ host: HOST, port: l.port, tls: {} }, cli.handler);
-        assert.equal(conn.secure, true);
-        conn.write(enc.encode("hi tls\r\n"));
-        assert.equal(await cli.inbox.get(conn)!.until("\r\n"), "hi tls\r\n");
-        conn.destroy();
-        await cli.allClosed.promise;
-        await srv.allClosed.promise;
-      }, true);
-      const free = await transport.listen({ host: HOST, port: 0 }, recorder().handler);
-      await free.close();
-      await assert.rejects(defaultDialer().connect({ host: HOST, port: free.port }, recorder().handler));
-    });
+      it(`Dialer (${dn}): implicit TLS connect; refused port rejects`, async () => {
+        const srv = recorder({ data: (c, chunk) => c.write(chunk) });
+        await withListener(transport, srv.handler, async (l) => {
+          const cli = recorder();
+          const conn = await dialer.connect({ host: HOST, port: l.port, tls: {} }, cli.handler);
+          assert.equal(conn.secure, true);
+          conn.write(enc.encode("hi tls\r\n"));
+          assert.equal(await cli.inbox.get(conn)!.until("\r\n"), "hi tls\r\n");
+          conn.destroy();
+          await cli.allClosed.promise;
+          await srv.allClosed.promise;
+        }, true);
+        const free = await transport.listen({ host: HOST, port: 0 }, recorder().handler);
+        await free.close();
+        await assert.rejects(dialer.connect({ host: HOST, port: free.port }, recorder().handler));
+      });
+    }
   });
 }

@@ -1,7 +1,7 @@
 // Shared fixtures for outbound client tests: a fake resolver, an in-memory body store,
 // a counting dialer, and a message factory.
 import type { Destination, DestinationResolver, TlsPolicy } from "../../src/dns/types.ts";
-import { nodeDialer } from "../../src/runtime/node-net.ts";
+import { defaultDialer } from "../../src/runtime/index.ts";
 import type { Conn, ConnHandler, Dialer } from "../../src/runtime/types.ts";
 import type { Envelope, QueuedMessage, Recipient } from "../../src/spool/types.ts";
 
@@ -89,6 +89,7 @@ export function message(
 /** A dialer that counts connects and every write() call on the dialled conns. */
 /** throttle: every body-sized write reports "buffered" (false) and `drain` follows later. */
 export function countingDialer(throttle = false): Dialer & { connects: number; writes: Uint8Array[]; blocked: number } {
+  const base = defaultDialer(); // bunDialer on Bun, nodeDialer on Deno
   const d = {
     connects: 0,
     /** write() calls that returned false (the client must wait for drain) */
@@ -96,11 +97,11 @@ export function countingDialer(throttle = false): Dialer & { connects: number; w
     writes: [] as Uint8Array[],
     connect(opts: Parameters<Dialer["connect"]>[0], h: ConnHandler): Promise<Conn> {
       d.connects++;
-      return nodeDialer.connect(opts, h).then((conn) => {
+      return base.connect(opts, h).then((conn) => {
         const w = conn.write.bind(conn);
-        conn.write = (b: Uint8Array) => {
+        conn.write = (b: Uint8Array, released?: () => void) => {
           d.writes.push(b.length > 4096 ? b.subarray(0, 0) : b.slice());
-          let ok = w(b);
+          let ok = w(b, released);
           if (throttle && b.length > 4096 && ok) {
             ok = false;
             setTimeout(() => h.drain(conn), 1);
@@ -111,7 +112,7 @@ export function countingDialer(throttle = false): Dialer & { connects: number; w
         return conn;
       });
     },
-    startTlsClient: (c: Conn, o: Parameters<Dialer["startTlsClient"]>[1]) => nodeDialer.startTlsClient(c, o),
+    startTlsClient: (c: Conn, o: Parameters<Dialer["startTlsClient"]>[1]) => base.startTlsClient(c, o),
   };
   return d;
 }
