@@ -106,27 +106,22 @@ export class DirectWriter {
 
   /** the last responses to the session; the writer is done */
   end(): void {
-    if (this.pos > 0) {
-      const o = new Out();
-      o.pieces.push(this.buf.subarray(0, this.pos));
-      this.ctx.emit(o);
-      this.pos = 0;
-      if (!this.ctx.flushOutput()) return; // still queued on the connection: not reusable
-    }
+    if (this.emitPending()) return; // still queued on the connection: not reusable
     if (spare.length < SPARE_MAX) spare.push(this.buf);
   }
 
   /** hand the buffered responses to the session (in order with what it sends next) */
   flush(nextSize = BUFFER): void {
-    if (this.pos > 0) {
-      const o = new Out();
-      o.pieces.push(this.buf.subarray(0, this.pos));
-      this.ctx.emit(o);
-      this.pos = 0;
-      // reused only when the connection kept none of it (a fresh buffer costs more than the reads)
-      if (this.ctx.flushOutput() && nextSize <= this.buf.length) return;
-      this.buf = take(nextSize);
-    } else if (nextSize > this.buf.length) this.buf = take(nextSize);
+    // reused only when the connection kept none of it (a fresh buffer costs more than the reads)
+    if (this.emitPending() || nextSize > this.buf.length) this.buf = take(nextSize);
+  }
+
+  /** what the buffer holds, out through the session now; true when the connection kept it */
+  private emitPending(): boolean {
+    if (this.pos === 0) return false;
+    this.ctx.emit(new Out().raw(this.buf.subarray(0, this.pos)));
+    this.pos = 0;
+    return !this.ctx.flushOutput();
   }
 }
 

@@ -10,7 +10,6 @@ import { capabilities, decodePlain } from "./auth.ts";
 import { bad, type Ctx, type Done, no } from "./context.ts";
 import { runCommand } from "./dispatch.ts";
 import type { MailboxView } from "./view.ts";
-import { concatBytes } from "../core/bytes.ts";
 
 export interface ImapHost {
   send(bytes: Uint8Array): void;
@@ -46,7 +45,6 @@ export interface ImapPolicy {
 
 /** before login, literals are small (a user name or password) */
 const PREAUTH_LITERAL = 8192;
-const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8");
 
 type Mode =
@@ -59,7 +57,7 @@ type Mode =
 export class ImapSession implements Ctx {
   private mode: Mode = { kind: "command" };
   private readonly rx: ImapReceiver;
-  private out: (string | Uint8Array)[] = [];
+  private out = new Out();
   private user: string | undefined;
   private box: UserMailbox | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -120,10 +118,10 @@ export class ImapSession implements Ctx {
 
   // --- Ctx -------------------------------------------------------------------------
   untagged(line: string): void {
-    this.out.push(line + "\r\n");
+    this.out.text(line + "\r\n");
   }
   emit(o: Out): void {
-    for (const p of o.pieces) this.out.push(p);
+    this.out.append(o);
   }
   drained(): Promise<void> {
     this.flush();
@@ -146,39 +144,27 @@ export class ImapSession implements Ctx {
   }
 
   private sendNow(s: string): void {
-    this.out.push(s);
+    this.out.text(s);
     this.flush();
   }
 
   private flush(): void {
+    if (this.out.empty) return;
     const out = this.out;
-    if (out.length === 0) return;
-    this.out = [];
-    // runs of text are joined and encoded once; message bytes are passed as they are
-    const parts: Uint8Array[] = [];
-    let text = "";
-    for (const p of out) {
-      if (typeof p === "string") text += p;
-      else {
-        if (text) parts.push(enc.encode(text));
-        text = "";
-        parts.push(p);
-      }
-    }
-    if (text) parts.push(enc.encode(text));
-    this.host.send(parts.length === 1 ? parts[0]! : concatBytes(parts));
+    this.out = new Out();
+    this.host.send(out.toBytes()); // text runs encoded once; a lone byte piece goes as it is
   }
 
   private bye(text: string): void {
     if (this.mode.kind === "closed") return;
-    this.out.push(`* BYE ${text}\r\n`);
+    this.out.text(`* BYE ${text}\r\n`);
     this.flush();
     this.connectionLost();
     this.host.close();
   }
 
   private tagged(tag: string, d: Done): void {
-    this.out.push(`${tag} ${d.status} ${d.text}\r\n`);
+    this.out.text(`${tag} ${d.status} ${d.text}\r\n`);
     if (d.status === "BAD" && ++this.errors >= this.policy.maxErrors) this.bye("Too many errors");
   }
 

@@ -15,6 +15,7 @@ import { type Owner, SegmentLog, toSpoolError } from "./log.ts";
 import { dependsOn, GroupCommit, type Waiter } from "./groupcommit.ts";
 import { Segment } from "./segment.ts";
 import { isLive, scanSegments, toQueued } from "./recovery.ts";
+import { readExtentsSync, streamExtents, SYNC_READ_MAX } from "./read.ts";
 
 export interface SpoolOptions {
   /** file-system access (tests wrap it to count syncs or inject failures) */
@@ -27,10 +28,7 @@ export interface SpoolOptions {
 
 export const DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024;
 export const DEFAULT_STAGING_SIZE = 1024 * 1024;
-/** readBody yields buffers of at most this many bytes (bodies up to SYNC_READ_MAX: one buffer) */
-export const READ_CHUNK = 64 * 1024;
-/** bodies up to this size are read whole, synchronously (recent segments are in the page cache) */
-export const SYNC_READ_MAX = 1024 * 1024;
+export { READ_CHUNK, SYNC_READ_MAX } from "./read.ts";
 
 interface Entry extends Owner {
   msg: QueuedMessage;
@@ -257,13 +255,6 @@ export class SegmentSpool implements Spool {
     return err;
   }
 
-  private rejectWriter(w: Writer, err: SpoolError): Promise<never> {
-    w.st = W_DONE;
-    this.writers.delete(w);
-    this.releaseOwner(w);
-    return Promise.reject(err);
-  }
-
   /** @internal */
   dropWriter(w: Writer): void {
     this.writers.delete(w);
@@ -305,34 +296,13 @@ export class SegmentSpool implements Spool {
     for (const s of pinned) s.refs++;
     try {
       if (e.msg.size <= SYNC_READ_MAX && this.fs.readSync) {
-        yield this.readWhole(e); // one buffer, no promise per chunk
+        // one buffer, no promise per chunk; every byte of it is overwritten
+        const out = Buffer.allocUnsafe(e.msg.size);
+        readExtentsSync(this.fs, set, e.extents, e.msg.size, out, 0);
+        yield new Uint8Array(out.buffer, out.byteOffset, out.length);
         return;
       }
-      const ex = e.extents;
-      for (let i = 0; i < ex.length; i += 3) {
-        const seg = set.get(ex[i]!);
-        if (seg === undefined) throw new SpoolError(`spool segment ${ex[i]} is missing`);
-        let pos = ex[i + 1]!;
-        let left = ex[i + 2]!;
-        while (left > 0) {
-          const n = left < READ_CHUNK ? left : READ_CHUNK;
-          const buf = new Uint8Array(n);
-          let got = 0;
-          while (got < n) {
-            let r: number;
-            try {
-              r = await this.fs.read(seg.fd, buf, got, n - got, pos + got);
-            } catch (err) {
-              throw toSpoolError(err, "spool read failed");
-            }
-            if (r <= 0) throw new SpoolError(`spool read failed: short read in ${seg.name}`);
-            got += r;
-          }
-          pos += n;
-          left -= n;
-          yield buf;
-        }
-      }
+      yield* streamExtents(this.fs, set, e.extents);
     } finally {
       for (const s of pinned) set.release(s);
     }
@@ -348,40 +318,7 @@ export class SegmentSpool implements Spool {
     if (e === undefined) throw new SpoolError(`no such message: ${id}`);
     if (e.msg.size > SYNC_READ_MAX || !this.fs.readSync) return undefined;
     if (off + e.msg.size > buf.length) throw new SpoolError(`buffer too small for message ${id}`);
-    return this.readExtents(e, buf, off);
-  }
-
-  /** a small body in one buffer, read synchronously extent by extent */
-  private readWhole(e: Entry): Uint8Array {
-    const out = Buffer.allocUnsafe(e.msg.size); // every byte is overwritten below
-    this.readExtents(e, out, 0);
-    return new Uint8Array(out.buffer, out.byteOffset, out.length);
-  }
-
-  private readExtents(e: Entry, out: Uint8Array, start: number): number {
-    const set = this.log.set;
-    const ex = e.extents;
-    let o = start;
-    for (let i = 0; i < ex.length; i += 3) {
-      const seg = set.get(ex[i]!);
-      if (seg === undefined) throw new SpoolError(`spool segment ${ex[i]} is missing`);
-      const pos = ex[i + 1]!;
-      const len = ex[i + 2]!;
-      let got = 0;
-      while (got < len) {
-        let r: number;
-        try {
-          r = this.fs.readSync!(seg.fd, out, o + got, len - got, pos + got);
-        } catch (err) {
-          throw toSpoolError(err, "spool read failed");
-        }
-        if (r <= 0) throw new SpoolError(`spool read failed: short read in ${seg.name}`);
-        got += r;
-      }
-      o += len;
-    }
-    if (o - start !== e.msg.size) throw new SpoolError(`spool read failed: extents hold ${o - start} bytes, not ${e.msg.size}`);
-    return e.msg.size;
+    return readExtentsSync(this.fs, this.log.set, e.extents, e.msg.size, buf, off);
   }
 
   update(id: string, state: Record<string, unknown>): Promise<void> {

@@ -27,8 +27,22 @@ export class Out {
     this.pieces.push(bytes);
     return this;
   }
+  /** add another response's pieces (text runs stay joined) */
+  append(o: Out): this {
+    for (const p of o.pieces) {
+      if (typeof p === "string") this.text(p);
+      else this.pieces.push(p);
+    }
+    return this;
+  }
+  get empty(): boolean {
+    return this.pieces.length === 0;
+  }
+  /** the bytes: each text run encoded once, byte pieces as they are (no copy for a lone one) */
   toBytes(): Uint8Array {
-    return concatBytes(this.pieces.map((p) => (typeof p === "string" ? enc.encode(p) : p)));
+    const p = this.pieces;
+    if (p.length === 1) return typeof p[0] === "string" ? enc.encode(p[0]) : p[0]!;
+    return concatBytes(p.map((x) => (typeof x === "string" ? enc.encode(x) : x)));
   }
 }
 
