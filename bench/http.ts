@@ -14,14 +14,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
-import { spawn } from "node:child_process";
 import { composeBatch } from "../src/http/compose.ts";
 import { recipient, template } from "./http-load.ts";
 import { renderHttpSection, type HttpDoc, type HttpRun, type LoadName } from "./http-report.ts";
 import { REMOTE_DOMAIN, startHttpTern, type HttpTern } from "./http-server.ts";
 import { machineInfo } from "./lib/report.ts";
 import { resetTreeHwm, treeCpuSeconds, vmHwmMb } from "./lib/procstat.ts";
-import { BUN, REPO, type TernRuntime } from "./lib/servers.ts";
+import { BUN, REPO, run, type TernRuntime } from "./lib/servers.ts";
 
 const LOADS: LoadName[] = ["smtp", "single", "batch-json", "batch-msgpack"];
 const FILLER = 20;
@@ -65,15 +64,7 @@ interface LoadOut {
 
 async function runLoad(args: string[]): Promise<LoadOut> {
   const command = ["./node_modules/.bin/bun", ...args.map((a, i) => (args[i - 1] === "--token" ? "$TOKEN" : a))].join(" ");
-  const { code, out, err } = await new Promise<{ code: number; out: string; err: string }>((res, rej) => {
-    const c = spawn(BUN, args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    c.stdout!.on("data", (b) => (out += b));
-    c.stderr!.on("data", (b) => (err += b));
-    c.once("error", rej);
-    c.once("close", (code) => res({ code: code ?? -1, out, err }));
-  });
+  const { code, out, err } = await run(BUN, args, { cwd: REPO });
   try {
     const r = JSON.parse(out.trim().split("\n").pop() ?? "");
     return { accepted: r.accepted, seconds: r.seconds, msgsPerSec: r.msgsPerSec, errors: [...r.errors, ...err.split("\n").filter(Boolean)].slice(0, 10), command };

@@ -1,8 +1,7 @@
 // The two load generators, run as child processes: smtp-source (Postfix; no pipelining,
 // one round trip per command) and bench/smtp-load.ts (ours; pipelined).
 
-import { spawn } from "node:child_process";
-import { BUN, REPO, RCPT, SENDER } from "./servers.ts";
+import { BUN, REPO, RCPT, run, SENDER } from "./servers.ts";
 
 export type LoadKind = "smtp-source" | "smtp-load";
 
@@ -49,15 +48,7 @@ export async function runLoad(kind: LoadKind, s: LoadSpec): Promise<LoadRun> {
   const [cmd, args] = loadCommand(kind, s);
   const command = showCommand(cmd, args);
   const t0 = performance.now();
-  const { code, out, err } = await new Promise<{ code: number; out: string; err: string }>((res, rej) => {
-    const c = spawn(cmd, args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    c.stdout!.on("data", (b) => (out += b));
-    c.stderr!.on("data", (b) => (err += b));
-    c.once("error", rej);
-    c.once("close", (code) => res({ code: code ?? -1, out, err }));
-  });
+  const { code, out, err } = await run(cmd, args, { cwd: REPO });
   const seconds = (performance.now() - t0) / 1000;
   const errors = err.split("\n").filter((l) => l.trim() !== "").slice(0, 10);
   switch (kind) {

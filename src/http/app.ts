@@ -103,10 +103,8 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     return problem(c, 415, "content-type must be application/json or application/msgpack");
   };
 
-  const queuedNow = (): number => deps.spool.count;
-
   const accept = async <T>(c: Context<Env>, schema: Checker<T>, limit: number): Promise<T | Response> => {
-    if (queuedNow() >= deps.spoolHighWater) {
+    if (deps.spool.count >= deps.spoolHighWater) {
       c.header("Retry-After", "30");
       return problem(c, 429, "spool above its high-water mark, retry later");
     }

@@ -4,7 +4,6 @@
 
 import { receivedHeaders } from "../proto/smtp/received.ts";
 import type { Envelope, QueuedMessage, Spool } from "../spool/types.ts";
-import type { Piece } from "./body-template.ts";
 import type { Composed } from "./compose.ts";
 import { utf8Length } from "./template.ts";
 
@@ -30,7 +29,7 @@ export async function injectAll(spool: Spool, msgs: Composed[], ctx: InjectConte
     const header = received(w.id, m.rcptTo.length === 1 ? m.rcptTo[0] : undefined, ctx.now);
     // one spool record per message, the parts copied (strings encoded) straight into the spool's buffer
     if (w.writeParts) w.writeParts([header, ...m.parts], utf8Length(header) + m.size);
-    else w.write(joinBytes(enc.encode(header), m.parts, m.size));
+    else for (const p of [header, ...m.parts]) w.write(typeof p === "string" ? enc.encode(p) : p);
     return w;
   });
   const client = { address: ctx.clientAddress, port: 0, helo: "api", listener: "http" };
@@ -52,19 +51,4 @@ export async function injectAll(spool: Spool, msgs: Composed[], ctx: InjectConte
     throw (failed as PromiseRejectedResult).reason;
   }
   return results.map((r) => (r as PromiseFulfilledResult<QueuedMessage>).value);
-}
-
-/** head + parts in one buffer (a copy of a few KB costs less than a spool write per piece) */
-function joinBytes(head: Uint8Array, parts: Piece[], size: number): Uint8Array {
-  const out = new Uint8Array(head.length + size);
-  out.set(head, 0);
-  let off = head.length;
-  for (const p of parts) {
-    if (typeof p === "string") off += enc.encodeInto(p, out.subarray(off)).written;
-    else {
-      out.set(p, off);
-      off += p.length;
-    }
-  }
-  return out;
 }

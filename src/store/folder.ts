@@ -24,7 +24,7 @@ export interface FolderEnv {
 
 export class MaildirFolder implements FolderHandle {
   private ix!: FolderIndex;
-  private listCache: { msgs: IndexEntry[]; modseq: number; n: number; list: StoredMessage[] } | undefined;
+  private listCache: { msgs: IndexEntry[]; modseq: number; list: StoredMessage[] } | undefined;
   private byUid = new Map<number, IndexEntry>();
   /** keys being appended right now: refresh() must not adopt them */
   private pending = new Set<string>();
@@ -42,16 +42,15 @@ export class MaildirFolder implements FolderHandle {
     const f = new MaildirFolder(name, dir, env);
     const bytes = env.fs.readSmall(`${dir}/${INDEX_FILE}`);
     const loaded = bytes ? decodeIndex(bytes) : undefined;
+    const log = env.fs.readSmall(`${dir}/${INDEX_LOG}`);
+    const inLog = log !== undefined && log.length > 0;
     // the journal belongs to the snapshot's UIDVALIDITY: without a snapshot it is dropped
-    const log = loaded ? env.fs.readSmall(`${dir}/${INDEX_LOG}`) : undefined;
-    const journal = log && log.length > 0 ? decodeLog(log) : undefined;
-    if (loaded && journal) replay(loaded, journal.records);
+    if (loaded && inLog) replay(loaded, decodeLog(log).records);
     f.setIndex(loaded ?? { uidValidity: Math.max(1, Math.floor(env.now() / 1000)), uidNext: 1, highestModseq: 0, messages: [] });
-    f.journalled = 1; // unknown: let persist() empty whatever journal is there
+    f.journalled = inLog ? 1 : 0; // a journal on disk is emptied by the new snapshot below
     f.openUidNext = f.ix.uidNext; // files adopted by reconcile() below count as new
     const changed = f.reconcile();
-    if (!loaded || changed || journal) await f.persist(); // a replayed journal is folded into a new snapshot
-    else f.journalled = 0;
+    if (!loaded || changed || inLog) await f.persist(); // a replayed journal is folded into a new snapshot
     return f;
   }
 
@@ -66,16 +65,17 @@ export class MaildirFolder implements FolderHandle {
   }
 
   /**
-   * The messages as plain objects, built once per change of the index (a new message
-   * array, a new HIGHESTMODSEQ or a new length) and shared by every caller until the
-   * next change: callers must treat the list and its objects as read-only.
+   * The messages as plain objects, built once per change of the index and shared by
+   * every caller until the next change (callers must treat them as read-only). Every
+   * change makes a new message array or advances HIGHESTMODSEQ (an append pushes onto
+   * the array, but with a new MODSEQ), so those two tell whether the list is current.
    */
   list(): StoredMessage[] {
     const ix = this.ix;
     const c = this.listCache;
-    if (c && c.msgs === ix.messages && c.modseq === ix.highestModseq && c.n === ix.messages.length) return c.list;
+    if (c && c.msgs === ix.messages && c.modseq === ix.highestModseq) return c.list;
     const list = ix.messages.map(toStored);
-    this.listCache = { msgs: ix.messages, modseq: ix.highestModseq, n: list.length, list };
+    this.listCache = { msgs: ix.messages, modseq: ix.highestModseq, list };
     return list;
   }
 

@@ -1,11 +1,9 @@
 // End to end: python smtplib on the MX port → spool → queue → local MDA → Maildir →
 // POP3 out (python poplib byte-exact; fetchmail), and deletions seen across POP3/IMAP.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { python, run } from "../helpers/run.ts";
+import { fetchmailAll } from "../helpers/fetchmail.ts";
+import { python } from "../helpers/run.ts";
 import { TEST_PASSWORD } from "../helpers/server.ts";
 import { ALICE, delivered, type E2e, folderOf, PY_TLS, readStored, SLOW, smtpSend, startE2e, storedBodies } from "./_helpers.ts";
 
@@ -97,34 +95,18 @@ describe("SMTP → Maildir → POP3", () => {
     await delivered(e, await smtpSend(e.t.smtp, bodies.map((body) => ({ to: [ALICE], body }))));
     const stored = await storedBodies(await folderOf(e, ALICE));
     assert.equal(stored.length, 2);
-    const dir = mkdtempSync(join(tmpdir(), "tern-e2e-fetchmail-"));
-    try {
-      const rc = join(dir, "fetchmailrc");
-      const outFile = join(dir, "out.mbox");
-      writeFileSync(rc, [
-        "set no syslog",
-        `poll 127.0.0.1 protocol pop3 port ${e.t.pop3} timeout 20`,
-        `  user "${ALICE}" password "${TEST_PASSWORD}"`,
-        '  sslproto "tls1.2+" no sslcertck',
-        `  mda "sh -c 'cat >> ${outFile}; echo ==END== >> ${outFile}'"`,
-        "  nokeep fetchall",
-        "",
-      ].join("\n"), { mode: 0o600 });
-      const r = await run("fetchmail", ["-f", rc, "--nosyslog", "-v", "--pidfile", join(dir, "pid")], undefined, 60_000);
-      assert.equal(r.code, 0, r.stdout + r.stderr);
-      const got = readFileSync(outFile, "latin1").split("==END==\n").filter((x) => x);
-      assert.equal(got.length, 2);
-      for (let i = 0; i < 2; i++) {
-        // fetchmail inserts its own Received after Return-Path and Delivered-To and hands
-        // LF line ends to an MDA: without that header, it is our stored message
-        const theirs = /^Received: from 127\.0\.0\.1 .*\n(?:\t.*\n)*?\tfor .*\n/m;
-        assert.match(got[i]!, theirs);
-        assert.equal(got[i]!.replace(theirs, ""), stored[i]!.replace(/\r\n/g, "\n"));
-      }
-      assert.equal((await folderOf(e, ALICE)).list().length, 0, "fetchmail deleted what it fetched");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    const r = await fetchmailAll(e.t.pop3, ALICE, TEST_PASSWORD);
+    assert.equal(r.code, 0, r.log);
+    const got = r.messages;
+    assert.equal(got.length, 2);
+    for (let i = 0; i < 2; i++) {
+      // fetchmail inserts its own Received after Return-Path and Delivered-To and hands
+      // LF line ends to an MDA: without that header, it is our stored message
+      const theirs = /^Received: from 127\.0\.0\.1 .*\n(?:\t.*\n)*?\tfor .*\n/m;
+      assert.match(got[i]!, theirs);
+      assert.equal(got[i]!.replace(theirs, ""), stored[i]!.replace(/\r\n/g, "\n"));
     }
+    assert.equal((await folderOf(e, ALICE)).list().length, 0, "fetchmail deleted what it fetched");
   });
 });
 

@@ -233,12 +233,12 @@ export function queueId(r: Reply): string {
   return m[1]!;
 }
 
-/** connect, EHLO, send one small message, QUIT; returns its queue id */
-export async function deliverOne(port: number, body = "Subject: ok\r\n\r\nstill working\r\n"): Promise<string> {
+/** connect, EHLO, send one message, QUIT; returns its queue id (a refusal throws with the reply) */
+export async function deliverOne(port: number, body = "Subject: ok\r\n\r\nstill working\r\n", from?: string, to?: string): Promise<string> {
   const c = await RawClient.connect(port);
   try {
     await c.hello();
-    const r = await sendData(c, body);
+    const r = await sendData(c, body, from, to);
     if (r.code !== 250) throw new Error(`message refused: ${r.last}`);
     return queueId(r);
   } finally {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { DeliveryEvent } from "../../src/queue/types.ts";
 import type { TestServer } from "../helpers/server.ts";
-import { queueId, RawClient, sendData } from "../helpers/smtp-client.ts";
+import { deliverOne } from "../helpers/smtp-client.ts";
 import { type SmtpReceiver, startReceiver } from "../helpers/smtp-receiver.ts";
 import { readEvents, spooledBody, startRelay, until } from "./_helpers.ts";
 
@@ -41,17 +41,7 @@ after(async () => {
   await rx?.close();
 });
 
-async function send(from: string, to: string, body: string): Promise<string> {
-  const c = await RawClient.connect(t.smtp);
-  try {
-    await c.hello();
-    const r = await sendData(c, body, from, to);
-    assert.equal(r.code, 250, r.last);
-    return queueId(r);
-  } finally {
-    await c.quit();
-  }
-}
+const send = (from: string, to: string, body: string): Promise<string> => deliverOne(t.smtp, body, from, to);
 
 describe("outbound e2e: retries and bounces", { timeout: 60_000 }, () => {
   it("4xx first, then accepted: delivered after the retry; events.log has deferred then delivered", { timeout: 60_000 }, async () => {

@@ -2,10 +2,8 @@
 // python3 poplib (STLS, USER/PASS, AUTH PLAIN, pop3s) and fetchmail.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { python, run } from "../helpers/run.ts";
+import { fetchmailAll } from "../helpers/fetchmail.ts";
+import { python } from "../helpers/run.ts";
 import { startTestServer, TEST_PASSWORD, type TestServer } from "../helpers/server.ts";
 import type { FolderHandle } from "../../src/store/types.ts";
 
@@ -167,33 +165,17 @@ for i in range(4):
   it("fetchmail: STLS, fetches every message byte-exact to an MDA, deletes them", SLOW, async () => {
     const M3 = "Subject: third\r\nMessage-ID: <3@example.org>\r\n\r\n.\r\n.. \r\nbye\r\n";
     await reset([M1, M3]);
-    const dir = mkdtempSync(join(tmpdir(), "tern-fetchmail-"));
-    try {
-      const rc = join(dir, "fetchmailrc");
-      const outFile = join(dir, "out.mbox");
-      writeFileSync(rc, [
-        "set no syslog",
-        `poll 127.0.0.1 protocol pop3 port ${t.pop3} timeout 20`,
-        `  user "${ALICE}" password "${TEST_PASSWORD}"`,
-        '  sslproto "tls1.2+" no sslcertck', // sslproto without ssl: STLS is required
-        `  mda "sh -c 'cat >> ${outFile}; echo ==END== >> ${outFile}'"`,
-        "  nokeep fetchall",
-        "",
-      ].join("\n"), { mode: 0o600 });
-      const r = await run("fetchmail", ["-f", rc, "--nosyslog", "-v", "--pidfile", join(dir, "pid")], undefined, 60_000);
-      assert.equal(r.code, 0, r.stdout + r.stderr);
-      assert.match(r.stdout + r.stderr, /STLS/);
-      const got = readFileSync(outFile, "latin1").split("==END==\n").filter((x) => x);
-      assert.equal(got.length, 2);
-      // fetchmail adds a Received header and delivers LF line ends to an MDA
-      const strip = (s: string) => s.slice(s.indexOf("Subject:"));
-      assert.equal(strip(got[0]!), M1.replace(/\r\n/g, "\n"));
-      assert.equal(strip(got[1]!), M3.replace(/\r\n/g, "\n"));
-      await inbox.refresh();
-      assert.equal(inbox.list().length, 0, "fetchmail deleted what it fetched");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const r = await fetchmailAll(t.pop3, ALICE, TEST_PASSWORD);
+    assert.equal(r.code, 0, r.log);
+    assert.match(r.log, /STLS/);
+    const got = r.messages;
+    assert.equal(got.length, 2);
+    // fetchmail adds a Received header and delivers LF line ends to an MDA
+    const strip = (s: string) => s.slice(s.indexOf("Subject:"));
+    assert.equal(strip(got[0]!), M1.replace(/\r\n/g, "\n"));
+    assert.equal(strip(got[1]!), M3.replace(/\r\n/g, "\n"));
+    await inbox.refresh();
+    assert.equal(inbox.list().length, 0, "fetchmail deleted what it fetched");
   });
 });
 

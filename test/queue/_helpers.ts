@@ -1,6 +1,7 @@
 // Shared helpers for the queue tests (not a test file itself): a fake clock, fake
 // delivery agents, a real spool in a temp dir.
 import * as nfs from "node:fs";
+import { after } from "node:test";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clock, TimerHandle } from "../../src/queue/clock.ts";
@@ -146,5 +147,22 @@ export async function rig(over: Partial<SchedulerOptions> = {}, dir = tmpDir(), 
       await sched.close();
       await spool.close();
     },
+  };
+}
+
+/** make(over): a rig for one test, stopped and removed after the file's tests; `start`: scheduler started */
+export function rigs(start = false): (over?: Partial<SchedulerOptions>) => Promise<Rig> {
+  const made: Rig[] = [];
+  after(async () => {
+    for (const r of made) {
+      await r.stop();
+      rmDir(r.dir);
+    }
+  });
+  return async (over = {}) => {
+    const r = await rig(over);
+    made.push(r);
+    if (start) r.sched.start();
+    return r;
   };
 }

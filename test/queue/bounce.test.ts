@@ -1,24 +1,11 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { MessageState } from "../../src/queue/types.ts";
 import type { QueuedMessage } from "../../src/spool/types.ts";
 import { parseDsn } from "./_dsn.ts";
-import { BODY, dec, envelope, HOUR, put, rig, type Rig, rmDir } from "./_helpers.ts";
+import { BODY, dec, envelope, HOUR, put, type Rig, rigs } from "./_helpers.ts";
 
-const rigs: Rig[] = [];
-after(async () => {
-  for (const r of rigs) {
-    await r.stop();
-    rmDir(r.dir);
-  }
-});
-
-async function make(over: Parameters<typeof rig>[0] = {}): Promise<Rig> {
-  const r = await rig(over);
-  rigs.push(r);
-  r.sched.start();
-  return r;
-}
+const make = rigs(true);
 
 /** fail every recipient at example.net with 550; deliver the rest (the DSNs) */
 function failNet(r: Rig, reply = "550 5.1.1 no such user"): void {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { DeliveryEvent, MessageState } from "../../src/queue/types.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { queueId, RawClient, sendData } from "../helpers/smtp-client.ts";
+import { deliverOne } from "../helpers/smtp-client.ts";
 
 let t: TestServer;
 const events: DeliveryEvent[] = [];
@@ -20,17 +20,7 @@ after(async () => {
   await t?.stop();
 });
 
-async function send(from: string, to: string, body: string): Promise<string> {
-  const c = await RawClient.connect(t.smtp);
-  try {
-    await c.hello();
-    const r = await sendData(c, body, from, to);
-    assert.equal(r.code, 250, r.last);
-    return queueId(r);
-  } finally {
-    await c.quit();
-  }
-}
+const send = (from: string, to: string, body: string): Promise<string> => deliverOne(t.smtp, body, from, to);
 
 async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));

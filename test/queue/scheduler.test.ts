@@ -1,22 +1,10 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { Scheduler } from "../../src/queue/scheduler.ts";
 import type { MessageState } from "../../src/queue/types.ts";
-import { dec, envelope, HOUR, put, readAll, rig, type Rig, rmDir } from "./_helpers.ts";
+import { dec, envelope, HOUR, put, readAll, type Rig, rigs } from "./_helpers.ts";
 
-const rigs: Rig[] = [];
-after(async () => {
-  for (const r of rigs) {
-    await r.stop();
-    rmDir(r.dir);
-  }
-});
-
-async function make(over: Parameters<typeof rig>[0] = {}): Promise<Rig> {
-  const r = await rig(over);
-  rigs.push(r);
-  return r;
-}
+const make = rigs();
 
 function state(r: Rig, id: string): MessageState {
   return r.spool.get(id)!.state as unknown as MessageState;

@@ -1,5 +1,8 @@
 // Shared fixtures for outbound client tests: a fake resolver, an in-memory body store,
-// a counting dialer, and a message factory.
+// a counting dialer, a message factory, and receivers/agents closed after the file's tests.
+import { after } from "node:test";
+import { createRemoteAgent, type RemoteDeliveryAgent } from "../../src/smtp/client/index.ts";
+import { type SmtpReceiver, startReceiver } from "../helpers/smtp-receiver.ts";
 import type { Destination, DestinationResolver, TlsPolicy } from "../../src/dns/types.ts";
 import { defaultDialer } from "../../src/runtime/index.ts";
 import type { Conn, ConnHandler, Dialer } from "../../src/runtime/types.ts";
@@ -123,3 +126,23 @@ export const FAST = {
 };
 
 export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** test receivers and remote agents for one test file, all closed after its tests */
+export function clientFixtures() {
+  const cleanup: (() => unknown)[] = [];
+  after(async () => {
+    for (const f of cleanup.reverse()) await f();
+  });
+  return {
+    async rx(opts: Parameters<typeof startReceiver>[0] = {}): Promise<SmtpReceiver> {
+      const r = await startReceiver(opts);
+      cleanup.push(() => r.close());
+      return r;
+    },
+    agent(resolver: ReturnType<typeof fakeResolver>, store: BodyStore, extra: object = {}, dialer?: Dialer): RemoteDeliveryAgent {
+      const a = createRemoteAgent({ hostname: "out.tern.test", outbound: { ...FAST, ...extra } }, { resolver, spool: store, ...(dialer ? { dialer } : {}) });
+      cleanup.push(() => a.close());
+      return a;
+    },
+  };
+}

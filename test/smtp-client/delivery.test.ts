@@ -1,27 +1,11 @@
 // End-to-end: the remote agent against test receivers on 127.0.0.1.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { createRemoteAgent, type RemoteDeliveryAgent } from "../../src/smtp/client/index.ts";
-import { type SmtpReceiver, startReceiver } from "../helpers/smtp-receiver.ts";
-import { BodyStore, countingDialer, FAST, fakeResolver, message, text, WholeBodyStore } from "./_helpers.ts";
+import { startReceiver } from "../helpers/smtp-receiver.ts";
+import { BodyStore, clientFixtures, countingDialer, fakeResolver, message, text, WholeBodyStore } from "./_helpers.ts";
 
-const cleanup: (() => unknown)[] = [];
-after(async () => {
-  for (const f of cleanup.reverse()) await f();
-});
-
-async function rx(opts: Parameters<typeof startReceiver>[0] = {}): Promise<SmtpReceiver> {
-  const r = await startReceiver(opts);
-  cleanup.push(() => r.close());
-  return r;
-}
-
-function agent(resolver: ReturnType<typeof fakeResolver>, store: BodyStore, extra: object = {}, dialer = countingDialer()): RemoteDeliveryAgent {
-  const a = createRemoteAgent({ hostname: "out.tern.test", outbound: { ...FAST, ...extra } }, { resolver, spool: store, dialer });
-  cleanup.push(() => a.close());
-  return a;
-}
+const { rx, agent } = clientFixtures();
 
 /** A port where nothing listens (connection refused). */
 async function deadPort(): Promise<number> {

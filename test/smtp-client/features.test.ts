@@ -1,27 +1,10 @@
 // Extensions: STARTTLS and TLS policies, CHUNKING/BDAT, SMTPUTF8, 8BITMIME, SIZE, DSN, AUTH.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createRemoteAgent, type RemoteDeliveryAgent } from "../../src/smtp/client/index.ts";
 import { testCert } from "../helpers/cert.ts";
-import { type SmtpReceiver, startReceiver } from "../helpers/smtp-receiver.ts";
-import { BodyStore, FAST, fakeResolver, message, text } from "./_helpers.ts";
+import { BodyStore, clientFixtures, fakeResolver, message, text } from "./_helpers.ts";
 
-const cleanup: (() => unknown)[] = [];
-after(async () => {
-  for (const f of cleanup.reverse()) await f();
-});
-
-async function rx(opts: Parameters<typeof startReceiver>[0] = {}): Promise<SmtpReceiver> {
-  const r = await startReceiver(opts);
-  cleanup.push(() => r.close());
-  return r;
-}
-
-function agent(resolver: ReturnType<typeof fakeResolver>, store: BodyStore, extra: object = {}): RemoteDeliveryAgent {
-  const a = createRemoteAgent({ hostname: "out.tern.test", outbound: { ...FAST, ...extra } }, { resolver, spool: store });
-  cleanup.push(() => a.close());
-  return a;
-}
+const { rx, agent } = clientFixtures();
 
 const BODY = "Subject: hi\r\n\r\n.dot\r\nbody\r\n";
 

@@ -1,27 +1,10 @@
 // Pool: reuse, idle timeout, per-destination limits, timeouts on stalled receivers.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createRemoteAgent, type RemoteDeliveryAgent } from "../../src/smtp/client/index.ts";
 import { TokenBucket } from "../../src/smtp/client/rate.ts";
-import { type SmtpReceiver, startReceiver } from "../helpers/smtp-receiver.ts";
-import { BodyStore, countingDialer, FAST, fakeResolver, message } from "./_helpers.ts";
+import { BodyStore, clientFixtures, countingDialer, fakeResolver, message } from "./_helpers.ts";
 
-const cleanup: (() => unknown)[] = [];
-after(async () => {
-  for (const f of cleanup.reverse()) await f();
-});
-
-async function rx(opts: Parameters<typeof startReceiver>[0] = {}): Promise<SmtpReceiver> {
-  const r = await startReceiver(opts);
-  cleanup.push(() => r.close());
-  return r;
-}
-
-function agent(resolver: ReturnType<typeof fakeResolver>, store: BodyStore, extra: object = {}, dialer = countingDialer()): RemoteDeliveryAgent {
-  const a = createRemoteAgent({ hostname: "out.tern.test", outbound: { ...FAST, ...extra } }, { resolver, spool: store, dialer });
-  cleanup.push(() => a.close());
-  return a;
-}
+const { rx, agent } = clientFixtures();
 
 /** three domains on the same MX set share one pool key */
 function threeDomains(port: number) {

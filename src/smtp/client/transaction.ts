@@ -213,22 +213,22 @@ async function sendDataWhole(s: Session, t: TxInput, o: ClientOptions): Promise<
     return undefined;
   }
   const st = new DotStuffer();
-  let len = st.stuffInPlace(buf.subarray(0, buf.length - 5), n);
-  let out: Uint8Array;
-  let mine = true;
+  const len = st.stuffInPlace(buf.subarray(0, buf.length - 5), n);
   if (len < 0) {
-    out = concatBytes([st.push(buf.subarray(0, n)), st.end()]); // many line-initial dots: copy
     sc.giveBack(buf);
-    mine = false;
-  } else {
-    const end = st.end();
-    buf.set(end, len);
-    len += end.length;
-    out = buf.subarray(0, len);
+    return endData(s, concatBytes([st.push(buf.subarray(0, n)), st.end()]), o); // many line-initial dots: copy
   }
+  const end = st.end();
+  buf.set(end, len);
+  return endData(s, buf.subarray(0, len + end.length), o, () => sc.giveBack(buf));
+}
+
+/** the last body bytes (ending with CRLF.CRLF) and the reply to them */
+async function endData(s: Session, last: Uint8Array, o: ClientOptions, released?: () => void): Promise<BodyResult> {
+  const sc = s.sc;
   if (sc.failure) return { type: "error", message: sc.failure.message };
   const fin = sc.expect("end of data", o.timeouts.dataEnd); // RFC 5321 §4.5.3.2.6
-  sc.write(out, mine ? () => sc.giveBack(buf) : undefined);
+  sc.write(last, released);
   const r = await fin;
   return r.type === "reply" ? r : { type: "error", message: r.error.message };
 }
@@ -260,11 +260,7 @@ async function sendData(s: Session, t: TxInput, o: ClientOptions): Promise<BodyR
     sc.destroy("spool read failed");
     return { type: "local", message: `cannot read message ${t.msg.id}: ${(e as Error).message}` };
   }
-  if (sc.failure) return { type: "error", message: sc.failure.message };
-  const fin = sc.expect("end of data", o.timeouts.dataEnd); // RFC 5321 §4.5.3.2.6
-  sc.write(held ? concatBytes([held, st.end()]) : st.end());
-  const r = await fin;
-  return r.type === "reply" ? r : { type: "error", message: r.error.message };
+  return endData(s, held ? concatBytes([held, st.end()]) : st.end(), o);
 }
 
 /** RFC 3030 BDAT: one chunk per spool read, then "BDAT 0 LAST". */
