@@ -1,7 +1,7 @@
 // What command handlers see of a session (keeps handlers out of session.ts).
 
 import type { Out } from "../proto/imap/response.ts";
-import type { FolderHandle, UserMailbox } from "../store/types.ts";
+import { type FolderHandle, StoreError, type UserMailbox } from "../store/types.ts";
 import type { MailboxView } from "./view.ts";
 import { concatBytes } from "../core/bytes.ts";
 
@@ -37,6 +37,16 @@ export async function readAll(folder: FolderHandle, uid: number): Promise<Uint8A
   const parts: Uint8Array[] = [];
   for await (const c of folder.read(uid)) parts.push(c);
   return concatBytes(parts);
+}
+
+/** an existing folder by its IMAP name, or the NO a command answers when there is none */
+export async function existingFolder(ctx: Ctx, name: string): Promise<FolderHandle | Done> {
+  try {
+    return await ctx.mailbox.folder(canonicalName(name));
+  } catch (e) {
+    if (e instanceof StoreError) return no("[NONEXISTENT] no such mailbox");
+    throw e;
+  }
 }
 
 /** folder names are case-insensitive only for INBOX (RFC 3501 §5.1) */

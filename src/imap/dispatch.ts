@@ -2,8 +2,7 @@
 
 import type { Command } from "../proto/imap/command.ts";
 import { flagList } from "../proto/imap/response.ts";
-import { StoreError } from "../store/types.ts";
-import { bad, canonicalName, type Ctx, type Done, no, ok, SYSTEM_FLAGS } from "./context.ts";
+import { bad, type Ctx, type Done, existingFolder, ok, SYSTEM_FLAGS } from "./context.ts";
 import { fetch } from "./fetch.ts";
 import * as M from "./mailboxes.ts";
 import { copyMessages, expunge, expungeDeleted, storeFlags } from "./messages.ts";
@@ -91,13 +90,8 @@ async function close(ctx: Ctx): Promise<Done> {
 
 async function select(ctx: Ctx, name: string, readOnly: boolean, condstore: boolean): Promise<Done> {
   ctx.view = undefined; // RFC 3501 §6.3.1: a failed SELECT leaves no mailbox selected
-  let folder;
-  try {
-    folder = await ctx.mailbox.folder(canonicalName(name));
-  } catch (e) {
-    if (e instanceof StoreError) return no("[NONEXISTENT] no such mailbox");
-    throw e;
-  }
+  const folder = await existingFolder(ctx, name);
+  if ("status" in folder) return folder;
   await folder.refresh();
   if (condstore) ctx.condstore = true;
   const view = new MailboxView(folder, folder.name, readOnly);

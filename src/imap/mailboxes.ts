@@ -6,7 +6,7 @@ import { mutf7Error } from "../proto/imap/mutf7.ts";
 import { astr } from "../proto/imap/response.ts";
 import type { StatusItem } from "../proto/imap/command.ts";
 import { StoreError, type UserMailbox } from "../store/types.ts";
-import { bad, canonicalName, cleanFlags, type Ctx, type Done, no, ok } from "./context.ts";
+import { bad, canonicalName, cleanFlags, type Ctx, type Done, existingFolder, no, ok } from "./context.ts";
 import { unclaimedCount } from "./recent.ts";
 
 export const DELIM = ".";
@@ -128,13 +128,8 @@ export async function subscribe(ctx: Ctx, name: string, on: boolean): Promise<Do
 }
 
 export async function status(ctx: Ctx, name: string, items: StatusItem[]): Promise<Done> {
-  let folder;
-  try {
-    folder = await ctx.mailbox.folder(canonicalName(name));
-  } catch (e) {
-    if (e instanceof StoreError) return no("[NONEXISTENT] no such mailbox");
-    throw e;
-  }
+  const folder = await existingFolder(ctx, name);
+  if ("status" in folder) return folder;
   const msgs = folder.list();
   const vals = items.map((it) => {
     switch (it) {

@@ -8,6 +8,7 @@
 //   ... rx.transactions[0].body, rx.connections ...
 //   await rx.close();
 
+import { concatBytes } from "../../src/core/bytes.ts";
 import { DataReceiver } from "../../src/proto/smtp/data-receiver.ts";
 import { nodeTransport } from "../../src/runtime/node-net.ts";
 import type { Conn, ConnHandler, Listener, TlsOptions } from "../../src/runtime/types.ts";
@@ -98,21 +99,10 @@ class Session implements ReceiverSession {
   readonly dr = new DataReceiver();
   constructor(readonly id: number, readonly conn: Conn) {}
   raw(): Uint8Array {
-    return concat(this.parts);
+    return concatBytes(this.parts);
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 export class SmtpReceiver {
   readonly host = "127.0.0.1";
@@ -404,7 +394,7 @@ export class SmtpReceiver {
       mailParams: t.params,
       rcptTo: t.rcpts,
       rcptParams: t.rparams,
-      body: concat(t.body),
+      body: concatBytes(t.body),
       bdat: t.bdat,
       tls: s.tls,
       auth: s.authUser,

@@ -1,4 +1,5 @@
 // Shared helpers for the spool tests (not a test file itself).
+import { concatBytes } from "../../src/core/bytes.ts";
 import * as nfs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,18 +26,8 @@ export function envelope(from = "alice@example.org", to = ["bob@example.net"]): 
 
 export async function readAll(spool: Spool, id: string): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let n = 0;
-  for await (const p of spool.readBody(id)) {
-    parts.push(p);
-    n += p.length;
-  }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  for await (const p of spool.readBody(id)) parts.push(p);
+  return concatBytes(parts);
 }
 
 export function bytes(s: string): Uint8Array {
