@@ -15,7 +15,7 @@ import { ConfigError, findConfigFile, loadConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { fileExists, readTextFile } from "./runtime/files.ts";
 import type { QueuedMessage } from "./spool/types.ts";
-import { checkArgs, type ControlSubcommand, isControlSubcommand, queueControl } from "./queue/cli.ts";
+import { age, checkArgs, type ControlSubcommand, isControlSubcommand, queueControl } from "./queue/cli.ts";
 
 const USAGE = `Usage: tern <command> [options]
 
@@ -176,14 +176,6 @@ function human(bytes: number): string {
   if (bytes < 1024) return `${bytes}B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)}K`;
   return `${(bytes / 1024 / 1024).toFixed(1)}M`;
-}
-
-function age(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
-  return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
 }
 
 async function queueLs(args: Args): Promise<number> {

@@ -33,7 +33,8 @@ export function checkArgs(sub: ControlSubcommand, rest: string[]): string | unde
   }
 }
 
-function age(ms: number): string {
+/** a compact age: 42s, 5m, 3h12m, 2d4h */
+export function age(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m`;
