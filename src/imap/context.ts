@@ -26,8 +26,11 @@ export interface Ctx {
   emit(out: Out): void;
   /** flush and wait until the connection's output buffer is low */
   drained(): Promise<void>;
-  /** flush now; true when the connection kept none of it (the emitted buffers may be reused) */
-  flushOutput(): boolean;
+  /**
+   * What is pending, then `bytes`, to the connection now; `released` once it holds no
+   * reference to `bytes` (the caller may then reuse the buffer; see Conn.write).
+   */
+  send(bytes: Uint8Array, released: () => void): void;
   now(): number;
 }
 

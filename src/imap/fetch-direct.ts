@@ -2,14 +2,14 @@
 // INTERNALDATE, RFC822.SIZE, MODSEQ), a cached ENVELOPE, and whole messages (BODY[],
 // BODY.PEEK[], RFC822). Responses are written into one output buffer — text encoded in
 // place, cached ENVELOPE bytes copied, a message file read straight after its literal
-// header — and the buffer goes to the connection as one write when full (and is reused
-// when the connection kept nothing of it). Each response is rendered exactly as the
+// header — and the buffer goes to the connection as one write when full (and back to
+// a pool once the connection has released it). Each response is rendered exactly as the
 // general path renders it (renderOne), with a stand-in of the message's listed size
 // where its bytes go; if the file turns out not to have that size (changed by another
 // program), or the ENVELOPE is not cached yet, the message takes the general path.
 
 import type { FetchItem } from "../proto/imap/fetch-items.ts";
-import { Out } from "../proto/imap/response.ts";
+import type { Out } from "../proto/imap/response.ts";
 import type { FolderHandle, StoredMessage } from "../store/types.ts";
 import type { Ctx } from "./context.ts";
 
@@ -18,16 +18,20 @@ export const DIRECT_MAX = 256 * 1024;
 /** output buffer size; responses go out once this much is waiting (FLUSH) */
 const BUFFER = 128 * 1024;
 export const DIRECT_FLUSH = 64 * 1024;
-/** buffers the connections gave back, for the next FETCH (a fresh large buffer costs page faults) */
+/** buffers the connections released, for the next flush or FETCH (a fresh large buffer costs page faults) */
 const spare: Uint8Array[] = [];
 const SPARE_MAX = 8;
 const take = (size: number): Uint8Array => {
   const b = spare.pop();
   return b && b.length >= size ? b : new Uint8Array(Math.max(BUFFER, size));
 };
+const giveBack = (b: Uint8Array): void => {
+  if (spare.length < SPARE_MAX) spare.push(b);
+};
 /** zeros standing in for message bytes while rendering (never written out) */
 const STAND_IN = new Uint8Array(DIRECT_MAX);
 const enc = new TextEncoder();
+const EMPTY_BUF = new Uint8Array(0);
 
 type Readable = FolderHandle & Required<Pick<FolderHandle, "readInto">>;
 
@@ -106,22 +110,25 @@ export class DirectWriter {
 
   /** the last responses to the session; the writer is done */
   end(): void {
-    if (this.emitPending()) return; // still queued on the connection: not reusable
-    if (spare.length < SPARE_MAX) spare.push(this.buf);
+    if (this.pos > 0) this.sendPending();
+    else giveBack(this.buf); // never sent: free at once
   }
 
   /** hand the buffered responses to the session (in order with what it sends next) */
   flush(nextSize = BUFFER): void {
-    // reused only when the connection kept none of it (a fresh buffer costs more than the reads)
-    if (this.emitPending() || nextSize > this.buf.length) this.buf = take(nextSize);
+    if (this.pos > 0) this.sendPending();
+    else if (this.buf.length >= nextSize) return;
+    else giveBack(this.buf);
+    this.buf = take(nextSize); // the one just sent, when the connection has released it already
   }
 
-  /** what the buffer holds, out through the session now; true when the connection kept it */
-  private emitPending(): boolean {
-    if (this.pos === 0) return false;
-    this.ctx.emit(new Out().raw(this.buf.subarray(0, this.pos)));
+  /** what the buffer holds, to the connection now; the buffer goes back to the pool once released */
+  private sendPending(): void {
+    if (this.pos === 0) return;
+    const buf = this.buf;
+    this.ctx.send(buf.subarray(0, this.pos), () => giveBack(buf));
+    this.buf = EMPTY_BUF;
     this.pos = 0;
-    return !this.ctx.flushOutput();
   }
 }
 

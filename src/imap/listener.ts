@@ -47,8 +47,8 @@ export class ImapService extends ServiceBase<Entry> {
     if (!this.admit(conn, entry, `* BYE too many connections, try again later\r\n`)) return;
     const id = newSessionId();
     const session = new ImapSession(id, o.policy, {
-      send: (bytes) => {
-        if (!conn.write(bytes) && conn.buffered >= MAX_OUTPUT_BUFFER) conn.pause();
+      send: (bytes, released) => {
+        if (!conn.write(bytes, released) && conn.buffered >= MAX_OUTPUT_BUFFER) conn.pause();
       },
       startTls: () => {
         if (!o.tls) return Promise.reject(new Error("no certificate"));
@@ -57,7 +57,6 @@ export class ImapService extends ServiceBase<Entry> {
       close: () => conn.end(),
       now: this.now,
       delay: (ms, fn) => setTimeout(fn, ms),
-      outputIdle: () => conn.buffered === 0,
       drained: () => {
         if (conn.buffered < MAX_OUTPUT_BUFFER) return Promise.resolve();
         return new Promise<void>((r) => entry.waiters.push(r));

@@ -12,7 +12,8 @@ import { runCommand } from "./dispatch.ts";
 import type { MailboxView } from "./view.ts";
 
 export interface ImapHost {
-  send(bytes: Uint8Array): void;
+  /** `released`: see Conn.write */
+  send(bytes: Uint8Array, released?: () => void): void;
   /** upgrade the connection; no plaintext-era bytes are delivered after the call */
   startTls(): Promise<void>;
   close(): void;
@@ -21,8 +22,6 @@ export interface ImapHost {
   delay(ms: number, fn: () => void): void;
   /** resolves when the connection's output buffer is low again */
   drained(): Promise<void>;
-  /** true when the connection holds nothing given to send() (those buffers may be reused) */
-  outputIdle?(): boolean;
 }
 
 export interface ImapPolicy {
@@ -127,9 +126,9 @@ export class ImapSession implements Ctx {
     this.flush();
     return this.host.drained();
   }
-  flushOutput(): boolean {
+  send(bytes: Uint8Array, released: () => void): void {
     this.flush();
-    return this.host.outputIdle?.() ?? false;
+    this.host.send(bytes, released);
   }
   now(): number {
     return this.host.now();
