@@ -124,8 +124,20 @@ export class NodeConn implements Conn {
       this.laterBytes += data.byteLength;
       return false;
     }
-    // the stream calls back once the chunk is flushed (no error: the buffer is free)
-    return released ? this.sock.write(data, (err?: Error | null) => err ? undefined : released()) : this.sock.write(data);
+    if (!released) return this.sock.write(data);
+    let done = false;
+    const release = () => {
+      if (done) return;
+      done = true;
+      released();
+    };
+    // the stream calls back once the chunk is flushed; when it wrote it through at once
+    // (nothing left buffered: Node's libuv try-write, Deno's polyfill copy) the buffer is
+    // free now — without this it would come back a tick later, too late for a loop
+    // that writes buffer after buffer
+    const ok = this.sock.write(data, (err?: Error | null) => err ? undefined : release());
+    if (this.sock.writableLength === 0) release();
+    return ok;
   }
 
   get buffered(): number {

@@ -362,6 +362,38 @@ for (const transport of allTransports()) {
         });
       });
 
+      it(`Dialer (${dn}): write's released callback: the buffer may be reused once it fires`, async () => {
+        const srv = recorder();
+        await withListener(transport, srv.handler, async (l) => {
+          const conn = await dialer.connect({ host: HOST, port: l.port, timeoutMs: 5000 }, recorder().handler);
+          const buf = new Uint8Array(64 * 1024);
+          let released = 0;
+          for (let i = 0; i < 20; i++) {
+            buf.fill(0x41 + i); // "A", "B", … one letter per write
+            let done = false;
+            conn.write(buf, () => {
+              released++;
+              done = true;
+              buf.fill(0x5a); // reused at once: the peer must never see this "Z"
+            });
+            while (!done) await new Promise((r) => setTimeout(r, 10)); // not released yet: wait before reusing
+          }
+          conn.write(enc.encode("END\r\n"));
+          await srv.opened.promise;
+          const ib = srv.inbox.get(srv.conns[0]!)!;
+          await ib.until("END\r\n");
+          const got = ib.bytes();
+          assert.equal(got.length, 20 * 64 * 1024 + 5);
+          for (let i = 0; i < 20; i++) {
+            const part = got.subarray(i * 64 * 1024, (i + 1) * 64 * 1024);
+            assert.ok(part.every((b) => b === 0x41 + i), `write ${i} arrived as written`);
+          }
+          assert.equal(released, 20, "released once per write");
+          conn.end();
+          await srv.allClosed.promise;
+        });
+      });
+
       it(`Dialer (${dn}): client STARTTLS against server STARTTLS`, async () => {
         const cert = await testCert();
         const { r: srv, tlsDone } = starttlsServer(cert);
