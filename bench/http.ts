@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { composeBatch } from "../src/http/compose.ts";
+import { sizeOf } from "../src/http/template.ts";
 import { recipient, template } from "./http-load.ts";
 import { renderHttpSection, type HttpDoc, type HttpRun, type LoadName } from "./http-report.ts";
 import { REMOTE_DOMAIN, startHttpTern, type HttpTern } from "./http-server.ts";
@@ -32,7 +33,7 @@ const BATCH_CLIENTS = 4;
 /** the size of the composed message, so the SMTP load sends the same number of bytes */
 export async function composedSize(): Promise<number> {
   const [m] = await composeBatch({ ...template(FILLER), recipients: [recipient(12345, REMOTE_DOMAIN)] });
-  return m.size;
+  return sizeOf(m.parts);
 }
 
 function loadArgs(load: LoadName, srv: HttpTern, messages: number, size: number): string[] {

@@ -120,7 +120,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       const { host, port } = parseHostPort(config.listen.http);
       http = await startHttp(config, {
         host, port, spool, metrics, events: queue.events, scheduler: queue.scheduler,
-        verifyApiKey: (t) => directory.verifyApiKey(t), enqueue: (id) => queue.enqueue(id), suppressions,
+        verifyApiKey: (t) => directory.verifyApiKey(t), enqueue: (ids) => queue.enqueueAll(ids), suppressions,
         log: (msg, fields) => log.warn(msg, fields),
       });
       listening("http", config.listen.http, http.port);

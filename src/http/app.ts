@@ -9,6 +9,7 @@ import type { QueuedMessage, Spool } from "../spool/types.ts";
 import { SpoolError } from "../spool/types.ts";
 import { composeBatch, composeMessage, envelopeAddress, InputError } from "./compose.ts";
 import { injectAll } from "./inject.ts";
+import { sizeOf } from "./template.ts";
 import { openApiDocument } from "./openapi.ts";
 import { describeZodError, messageSchema, parseBatch, suppressionSchema } from "./schemas.ts";
 import { docsPage } from "./docs.ts";
@@ -41,8 +42,8 @@ export interface ApiDeps {
   /** queued messages above which injection answers 429 */
   spoolHighWater: number;
   verifyApiKey(token: string): Promise<ApiKey | null>;
-  /** hand a committed message to the scheduler */
-  onQueued?(msg: QueuedMessage): void;
+  /** hand committed messages (one request's) to the scheduler */
+  onQueued?(msgs: QueuedMessage[]): void;
   /** recipients' delivery history of a message, when known */
   history?(id: string): unknown[] | undefined;
   queue?: QueueControl;
@@ -126,13 +127,14 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     if (!senderAllowed(key, composed[0].mailFrom)) {
       return problem(c, 403, `API key ${key.name} may not send from ${composed[0].mailFrom}`, { field: "from" });
     }
-    const big = composed.findIndex((m) => m.size > deps.maxMessageSize);
+    const limit = deps.maxMessageSize;
+    const big = composed.findIndex((m) => m.maxSize > limit && sizeOf(m.parts) > limit);
     if (big !== -1) return problem(c, 413, `message ${big} exceeds ${deps.maxMessageSize} bytes`);
     const queued = await injectAll(deps.spool, composed, {
       hostname: deps.hostname, clientAddress: c.env?.remoteAddress ?? "", keyId: key.id, now: now(),
     });
     injected.inc({}, queued.length);
-    for (const q of queued) deps.onQueued?.(q);
+    deps.onQueued?.(queued);
     return queued;
   };
 

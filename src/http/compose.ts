@@ -34,11 +34,12 @@ export interface Composed {
   rcptTo: string[];
   /** the message, in pieces: strings (UTF-8 encoded by the spool) and bytes shared between the messages of a batch */
   parts: Piece[];
-  size: number;
+  /** at least its size in bytes (sizeOf(parts) is exact) */
+  maxSize: number;
   utf8: boolean;
 }
 
-const whole = (bytes: Uint8Array) => ({ parts: [bytes], size: bytes.length });
+const whole = (bytes: Uint8Array) => ({ parts: [bytes], maxSize: bytes.length });
 
 function build(mail: Record<string, unknown>): Promise<Uint8Array> {
   const mc = new MailComposer(mail);

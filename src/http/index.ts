@@ -1,7 +1,6 @@
 // The HTTP service as the server runs it: the hono app on `listen.http`, fed by the
 // queue's event bus (history, metrics, webhooks, automatic suppressions).
 
-import { LRUCache } from "lru-cache";
 import type { Registry } from "../core/metrics.ts";
 import type { EventBus } from "../core/events.ts";
 import { computeStats } from "../queue/stats.ts";
@@ -13,6 +12,7 @@ import type { Spool } from "../spool/types.ts";
 import type { SuppressionStore } from "../suppress/store.ts";
 import { type ApiKey, createApi, type QueueControl } from "./app.ts";
 import type { HttpConfig, WebhooksConfig } from "./config.ts";
+import { History } from "./history.ts";
 import { summarise } from "./queue-summary.ts";
 import { Webhooks } from "./webhooks.ts";
 
@@ -39,7 +39,8 @@ export interface HttpServiceDeps {
   verifyApiKey(token: string): ApiKey | undefined;
   events: EventBus<DeliveryEvent>;
   scheduler: SchedulerControl;
-  enqueue(id: string): void;
+  /** hand messages committed together to the scheduler */
+  enqueue(ids: readonly string[]): void;
   suppressions: SuppressionStore;
   log?: (msg: string, fields: Record<string, unknown>) => void;
 }
@@ -53,7 +54,7 @@ export interface HttpService {
 const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400];
 
 export async function startHttp(config: HttpServiceConfig, deps: HttpServiceDeps): Promise<HttpService> {
-  const history = new LRUCache<string, DeliveryEvent[]>({ max: config.http.historySize });
+  const history = new History<DeliveryEvent>(config.http.historySize);
   const webhooks = new Webhooks(config.webhooks, {
     post: postJson,
     onDrop: (url, n) => deps.log?.("webhook events dropped (endpoint too slow)", { url, n }),
@@ -68,9 +69,7 @@ export async function startHttp(config: HttpServiceConfig, deps: HttpServiceDeps
   metrics.gauge("tern_queue_messages", "Messages in the spool", () => [[{}, spool.count]]);
 
   const unsubscribe = deps.events.subscribe((ev) => {
-    const h = history.get(ev.id);
-    if (h) h.push(ev);
-    else history.set(ev.id, [ev]);
+    history.add(ev.id, ev);
     if (ev.recipient && ev.agent) deliveries.inc({ result: ev.type, agent: ev.agent });
     if (ev.type === "delivered") {
       const spooledAt = queueIdTime(ev.id); // queue ids carry their spooling time
@@ -80,7 +79,7 @@ export async function startHttp(config: HttpServiceConfig, deps: HttpServiceDeps
     if (ev.type === "bounced" && ev.recipient && /^5\d\d/.test(ev.reply ?? "")) {
       deps.suppressions.add(ev.recipient, `bounced: ${(ev.reply ?? "").slice(0, 200)}`);
     }
-    if (ev.type !== "dsn" && ev.type !== "dropped") webhooks.push({ ...ev });
+    if (webhooks.active && ev.type !== "dsn" && ev.type !== "dropped") webhooks.push({ ...ev });
   });
 
   const queue: QueueControl = {
@@ -96,7 +95,7 @@ export async function startHttp(config: HttpServiceConfig, deps: HttpServiceDeps
     maxMessageSize: config.limits.maxMessageSize,
     spoolHighWater: config.http.spoolHighWater,
     verifyApiKey: (t) => Promise.resolve(deps.verifyApiKey(t) ?? null),
-    onQueued: (q) => deps.enqueue(q.id),
+    onQueued: (qs) => deps.enqueue(qs.map((q) => q.id)),
     history: (id) => history.get(id),
     queue,
     suppressions: {

@@ -101,11 +101,12 @@ const enc = new TextEncoder();
 
 /**
  * Pieces ready for the spool: neighbouring strings joined (the spool encodes strings
- * straight into its buffer), shared bytes as they are, and the total size in UTF-8 bytes.
+ * straight into its buffer), shared bytes as they are, and a bound on their UTF-8 size
+ * (3 bytes per UTF-16 unit; exact only when needed: see sizeOf).
  */
-export function toPieces(pieces: Piece[]): { parts: Piece[]; size: number } {
+export function toPieces(pieces: Piece[]): { parts: Piece[]; maxSize: number } {
   const parts: Piece[] = [];
-  let size = 0;
+  let most = 0;
   let pending = "";
   for (const p of pieces) {
     if (typeof p === "string") {
@@ -114,24 +115,26 @@ export function toPieces(pieces: Piece[]): { parts: Piece[]; size: number } {
     }
     if (pending !== "") {
       parts.push(pending);
-      size += utf8Length(pending);
+      most += pending.length * 3;
     }
     pending = "";
     if (p.length > 0) {
       parts.push(p);
-      size += p.length;
+      most += p.length;
     }
   }
   if (pending !== "") {
     parts.push(pending);
-    size += utf8Length(pending);
+    most += pending.length * 3;
   }
-  return { parts, size };
+  return { parts, maxSize: most };
 }
 
-/** bytes of `s` in UTF-8 (native; cheaper than testing for non-ASCII first) */
-export function utf8Length(s: string): number {
-  return Buffer.byteLength(s, "utf8");
+/** the UTF-8 size of pieces */
+export function sizeOf(parts: Piece[]): number {
+  let n = 0;
+  for (const p of parts) n += typeof p === "string" ? Buffer.byteLength(p, "utf8") : p.length;
+  return n;
 }
 
 /** 28 hex digits as 8-4-4-12 (the last group also takes the message number, see messageIdLine) */

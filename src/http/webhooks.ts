@@ -117,6 +117,11 @@ export class Webhooks {
     this.queues = endpoints.map((ep) => new EndpointQueue(ep, o));
   }
 
+  /** is any endpoint configured? */
+  get active(): boolean {
+    return this.queues.length > 0;
+  }
+
   push(e: WebhookEvent): void {
     for (const q of this.queues) q.push(e);
   }

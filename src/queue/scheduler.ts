@@ -105,15 +105,22 @@ export class Scheduler {
 
   /** A message was committed to the spool: schedule it now. */
   enqueue(id: string): void {
-    if (this.closed) return; // stays in the spool; the next start() picks it up
-    const msg = this.spool.get(id);
-    if (msg === undefined) return;
+    this.enqueueAll([id]);
+  }
+
+  /** Messages committed together (an HTTP batch): each scheduled now, one dispatch pass. */
+  enqueueAll(ids: readonly string[]): void {
+    if (this.closed) return; // they stay in the spool; the next start() picks them up
     const now = this.now();
-    for (const r of msg.envelope.rcptTo) {
-      this.emit({ type: "queued", time: now, id, recipient: r.address, sender: msg.envelope.mailFrom });
+    for (const id of ids) {
+      const msg = this.spool.get(id);
+      if (msg === undefined) continue;
+      for (const r of msg.envelope.rcptTo) {
+        this.emit({ type: "queued", time: now, id, recipient: r.address, sender: msg.envelope.mailFrom });
+      }
+      // held (every recipient's domain suspended): no attempt until resume(), or expiry
+      this.schedule(id, this.allSuspended(msg.envelope.rcptTo) ? msg.committedAt + this.ctx.maxAgeMs : now);
     }
-    // held (every recipient's domain suspended): no attempt until resume(), or expiry
-    this.schedule(id, this.allSuspended(msg.envelope.rcptTo) ? msg.committedAt + this.ctx.maxAgeMs : now);
     this.pump();
   }
 

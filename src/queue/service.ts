@@ -43,6 +43,8 @@ export interface QueueService {
   readonly controlPath: string | undefined;
   /** a message was committed to the spool */
   enqueue(id: string): void;
+  /** several messages committed together */
+  enqueueAll(ids: readonly string[]): void;
   /** stop dispatching, wait up to graceMs for attempts in flight, close log and socket */
   close(graceMs?: number): Promise<void>;
 }
@@ -95,6 +97,7 @@ export async function startQueue(config: QueueServiceConfig, deps: QueueServiceD
     events,
     controlPath: control?.path,
     enqueue: (id) => scheduler.enqueue(id),
+    enqueueAll: (ids) => scheduler.enqueueAll(ids),
     close: (graceMs = 30_000) =>
       closing ??= (async () => {
         await control?.close();

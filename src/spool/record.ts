@@ -4,7 +4,7 @@
 //
 //   off  size  field
 //   0    4     magic "TRN1" (0x54 0x52 0x4e 0x31)
-//   4    1     type (CHUNK=1, COMMIT=2, STATE=3, DONE=4)
+//   4    1     type (CHUNK=1, COMMIT=2, STATE=3, DONE=4, BATCH=5)
 //   5    1     length of the queue id in bytes (1..16)
 //   6    2     reserved, 0
 //   8    4     payload length, u32 little-endian
@@ -12,11 +12,12 @@
 //   28   4     CRC-32 (zlib polynomial), u32 LE, computed over payload || header[0..28)
 //
 // The CRC covers the payload first and the header last so that a CHUNK record can be
-// extended while it is still in the staging buffer (running CRC over the payload,
+// extended while it is still in the staging buffer (the payload's CRC taken and the
 // header folded in when the record is sealed).
 //
 // Payloads: CHUNK = raw body bytes; COMMIT = msgpackr {envelope, size, committedAt};
-// STATE = msgpackr state object; DONE = empty.
+// STATE = msgpackr state object; DONE = empty; BATCH = msgpackr commit of a batch of
+// messages whose bodies are the batch's CHUNK bytes (see batch.ts).
 // A record whose header or payload is incomplete, whose magic is wrong or whose CRC
 // does not match ends the scan of its segment (torn tail).
 
@@ -33,7 +34,8 @@ export const T_CHUNK = 1;
 export const T_COMMIT = 2;
 export const T_STATE = 3;
 export const T_DONE = 4;
-export type RecordType = 1 | 2 | 3 | 4;
+export const T_BATCH = 5;
+export type RecordType = 1 | 2 | 3 | 4 | 5;
 
 export function crc32(data: Uint8Array, prev = 0): number {
   return zlibCrc32(data, prev) >>> 0;
@@ -87,7 +89,7 @@ export interface RecordHeader {
 export function readHeader(buf: Uint8Array, view: DataView, pos: number): RecordHeader | undefined {
   if (view.getUint32(pos, true) !== MAGIC) return undefined;
   const type = buf[pos + 4]!;
-  if (type < T_CHUNK || type > T_DONE) return undefined;
+  if (type < T_CHUNK || type > T_BATCH) return undefined;
   const n = buf[pos + 5]!;
   if (n === 0 || n > MAX_ID_BYTES) return undefined;
   let id = "";

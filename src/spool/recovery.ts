@@ -1,10 +1,10 @@
 // Recovery: scan every segment in order, verify each record's CRC, stop a segment's
 // scan at the first torn/invalid record (or at its recorded failure limit), and
-// rebuild per-message state. Only messages with a COMMIT and no DONE are live;
-// chunks of messages that never committed are dropped.
+// rebuild per-message state. Only messages with a COMMIT (or in a BATCH, batch.ts) and
+// no DONE are live; chunks of messages that never committed are dropped.
 //
 // The scan streams: CHUNK payloads are checksummed through a bounded buffer, never
-// held; only COMMIT/STATE payloads are decoded.
+// held; only COMMIT/STATE/BATCH payloads are decoded.
 
 import { unpack } from "msgpackr";
 import type { SpoolFs } from "../runtime/fs.ts";
@@ -18,7 +18,9 @@ import {
   T_COMMIT,
   T_DONE,
   T_STATE,
+  T_BATCH,
 } from "./record.ts";
+import { expandBatch } from "./batch.ts";
 import { parseSegmentName, segmentName } from "./segment.ts";
 
 export interface CommitInfo {
@@ -205,6 +207,14 @@ async function scanSegment(
         break;
       }
       message(map, h.id, seq).state = state;
+    } else if (h.type === T_BATCH) {
+      let ok = false;
+      try {
+        ok = expandBatch(map, h.id, seq, unpack(payload!));
+      } catch {
+        // not msgpack
+      }
+      if (!ok) break;
     } else if (h.type === T_DONE) {
       const m = message(map, h.id, seq);
       m.done = true;

@@ -8,7 +8,10 @@
 import { Buffer } from "node:buffer";
 import { pack } from "msgpackr";
 import { nodeSpoolFs, type SpoolFs } from "../runtime/fs.ts";
-import { type Envelope, type QueuedMessage, type Spool, SpoolError, type SpoolWriter } from "./types.ts";
+import {
+  type BatchEnvelope, type BatchMessage, type Envelope, type QueuedMessage, type Spool, SpoolError, type SpoolWriter,
+} from "./types.ts";
+import { appendBatch, type Member, seqsOf } from "./batch.ts";
 import { newQueueId } from "./id.ts";
 import { T_COMMIT, T_DONE, T_STATE } from "./record.ts";
 import { type Owner, SegmentLog, toSpoolError } from "./log.ts";
@@ -59,17 +62,6 @@ class Writer implements SpoolWriter, Owner {
     if (this.failure !== null || len === 0) return;
     try {
       this.spool.log.appendChunk(this, this.id, chunk);
-    } catch (e) {
-      if (this.failure === null) this.failure = toSpoolError(e);
-    }
-  }
-
-  writeParts(parts: (string | Uint8Array)[], len: number): void {
-    if (this.st !== W_OPEN) return;
-    this.size += len;
-    if (this.failure !== null || len === 0) return;
-    try {
-      this.spool.log.appendChunkParts(this, this.id, parts, len);
     } catch (e) {
       if (this.failure === null) this.failure = toSpoolError(e);
     }
@@ -172,34 +164,57 @@ export class SegmentSpool implements Spool {
   }
 
   /**
-   * Commit several writers of this spool with one promise: each is appended and waits
-   * for the same group-commit rounds as commit() would, with the same per-writer outcome
-   * (a failure affects exactly the writers whose records it affects), reported together
-   * once all are settled. Saves a promise per message on the batch path.
+   * Commit a batch (batch.ts): bodies and one BATCH record appended now, one group-commit
+   * wait; every message becomes a committed entry once synced, or none does.
    */
-  commitAll(items: [SpoolWriter, Envelope][]): Promise<PromiseSettledResult<QueuedMessage>[]> {
-    const results: PromiseSettledResult<QueuedMessage>[] = new Array(items.length);
-    let open = items.length;
-    if (open === 0) return Promise.resolve(results);
-    return new Promise((resolve) => {
-      const settle = (i: number, r: PromiseSettledResult<QueuedMessage>) => {
-        results[i] = r;
-        if (--open === 0) resolve(results);
-      };
-      items.forEach(([sw, envelope], i) => {
-        const w = sw as Writer;
-        if (!(w instanceof Writer) || !this.writers.has(w)) {
-          settle(i, { status: "rejected", reason: new SpoolError("not an open writer of this spool") });
-          return;
-        }
-        const appended = this.appendCommit(w, envelope);
-        if (appended instanceof SpoolError) {
-          settle(i, { status: "rejected", reason: appended });
-          return;
-        }
-        this.gc.add(this.commitWaiter(w, envelope, appended, (msg) => settle(i, { status: "fulfilled", value: msg }), (err) => settle(i, { status: "rejected", reason: err })));
-      });
-    });
+  commitBatch(envelope: BatchEnvelope, msgs: BatchMessage[]): Promise<QueuedMessage[]> {
+    if (!this.opened) return Promise.reject(new SpoolError("spool is not open"));
+    if (this.closed) return Promise.reject(new SpoolError("spool is closed"));
+    if (msgs.length === 0) return Promise.resolve([]);
+    // (ids come from newQueueId(): unique within the process)
+    for (const m of msgs) if (this.entries.has(m.id)) return Promise.reject(new SpoolError(`queue id ${m.id} is in use`));
+    // a writer for the batch id: in `writers` while appending, so that a flush failure reaches it
+    const w = new Writer(this, newQueueId());
+    w.st = W_COMMITTING;
+    this.writers.add(w);
+    const committedAt = Date.now();
+    let members: Member[];
+    try {
+      members = appendBatch(this.log, w, w.id, envelope, msgs, committedAt);
+    } catch (e) {
+      return Promise.reject(this.refuseWriter(w, toSpoolError(e)));
+    }
+    this.writers.delete(w);
+    // recovery drops the whole batch when any of its bytes is missing (batch.ts)
+    if (w.failure !== null) return Promise.reject(this.refuseWriter(w, w.failure));
+    const recordSeq = this.log.lastSeg!.seq;
+    return new Promise((resolve, reject) => this.gc.add({
+      segs: w.segs,
+      ends: w.ends,
+      ok: () => resolve(this.adoptBatch(w, envelope, msgs, members, recordSeq, committedAt)),
+      fail: (err) => reject(this.refuseWriter(w, err)),
+    }));
+  }
+
+  /** the synced members of a batch become entries (each referencing its segments); the batch's own references go */
+  private adoptBatch(w: Writer, envelope: BatchEnvelope, msgs: BatchMessage[], members: Member[], recordSeq: number, committedAt: number): QueuedMessage[] {
+    const set = this.log.set;
+    const recordSeg = set.get(recordSeq)!;
+    const out: QueuedMessage[] = new Array(members.length);
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i]!;
+      const seqs = seqsOf(m[3], recordSeq);
+      const segs = seqs.length === 1 ? [recordSeg] : seqs.map((q) => set.get(q)!);
+      for (const s of segs) s.refs++;
+      const src = msgs[i]!;
+      const msg: QueuedMessage = { id: m[0], envelope: { ...envelope, rcptTo: src.rcptTo }, size: m[2], committedAt };
+      if (src.smtputf8) msg.envelope.smtputf8 = true;
+      this.entries.set(m[0], { msg, segs, ends: seqs.length === 1 ? [0] : segs.map(() => 0), extents: m[3] });
+      out[i] = msg;
+    }
+    w.st = W_DONE;
+    this.releaseOwner(w);
+    return out;
   }
 
   /** the COMMIT record of `w` (the time it carries), or the error that refused it */

@@ -37,6 +37,22 @@ export interface Envelope {
   receivedAt: number;
 }
 
+/** what the messages of a batch share */
+export type BatchEnvelope = Omit<Envelope, "rcptTo" | "smtputf8">;
+
+/** One message of Spool.commitBatch. */
+export interface BatchMessage {
+  /** its queue id, from newQueueId() (the caller needs it for the Received field) */
+  id: string;
+  rcptTo: Recipient[];
+  smtputf8?: boolean;
+  /**
+   * the body in pieces: strings are written UTF-8 encoded; a Uint8Array given (the same
+   * object) for several messages of the batch is stored once
+   */
+  parts: (string | Uint8Array)[];
+}
+
 export interface QueuedMessage {
   id: string;
   envelope: Envelope;
@@ -63,11 +79,6 @@ export interface SpoolWriter {
    * reported by commit().
    */
   write(chunk: Uint8Array): void;
-  /**
-   * write(joined parts), without making the joined copy; strings are written UTF-8
-   * encoded, `size` is the parts' total in bytes (optional fast path).
-   */
-  writeParts?(parts: (string | Uint8Array)[], size: number): void;
   /** Make body + envelope durable. Rejects with SpoolError on any I/O failure. */
   commit(envelope: Envelope): Promise<QueuedMessage>;
   /** Forget this message; its bytes are never delivered. */
@@ -79,10 +90,11 @@ export interface Spool {
   open(): Promise<void>;
   begin(): SpoolWriter;
   /**
-   * Commit several writers (from begin()) with one promise, resolved when every one is
-   * settled: each result is what its commit() would have given. Optional fast path.
+   * Commit many messages that share an envelope but for their recipients (an HTTP
+   * batch) as one unit: byte pieces given for several messages stored once, one commit
+   * record, one fsync wait. All become durable, or none does (rejects with SpoolError).
    */
-  commitAll?(items: [SpoolWriter, Envelope][]): Promise<PromiseSettledResult<QueuedMessage>[]>;
+  commitBatch(envelope: BatchEnvelope, messages: BatchMessage[]): Promise<QueuedMessage[]>;
   list(): QueuedMessage[];
   /** number of committed messages (without copying the list) */
   readonly count: number;

@@ -51,7 +51,7 @@ describe("HTTP API", () => {
         t === KEY ? { id: "k1", name: "test", senderDomains: [] }
           : t === "limited" ? { id: "k2", name: "limited", senderDomains: ["app.test"] } : null,
       ),
-      onQueued: (q) => queued.push(q),
+      onQueued: (qs) => queued.push(...qs),
     };
     app = createApi(deps);
   });

@@ -7,12 +7,14 @@ import assert from "node:assert/strict";
 import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { composeBatch, composeMessage } from "../../src/http/compose.ts";
 import { encodePart } from "../../src/http/body-template.ts";
+import { sizeOf } from "../../src/http/template.ts";
 import { substitute, Template } from "../../src/http/variables.ts";
 
 const dec = new TextDecoder();
-const bytes = (m: { parts: (string | Uint8Array)[]; size: number }) => {
+const bytes = (m: { parts: (string | Uint8Array)[]; maxSize: number }) => {
   const b = Buffer.concat(m.parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)));
-  assert.equal(b.length, m.size, "size is the UTF-8 byte count of the parts");
+  assert.equal(sizeOf(m.parts), b.length, "sizeOf is the UTF-8 byte count of the parts");
+  assert.ok(m.maxSize >= b.length, "maxSize bounds it");
   return b;
 };
 
