@@ -188,8 +188,10 @@ async function queueLs(args: Args): Promise<number> {
   }
   let messages: QueuedMessage[];
   try {
-    const mod = (await import(spoolPath.href)) as { scanSpool(dataDir: string): Promise<QueuedMessage[]> };
-    messages = await mod.scanSpool(config.dataDir);
+    const mod = (await import(spoolPath.href)) as typeof import("./spool/index.ts");
+    // messages of HTTP batches are rendered to find their size
+    const { spoolRenderers } = await import("./http/batch-render.ts");
+    messages = await mod.scanSpool(config.dataDir, { renderers: spoolRenderers });
   } catch (e) {
     process.stderr.write(`tern: queue ls: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

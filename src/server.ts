@@ -22,6 +22,7 @@ import type { Dialer, Transport } from "./runtime/types.ts";
 import { createRemoteAgent } from "./smtp/client/index.ts";
 import { startSmtp } from "./smtp/server/start.ts";
 import { openSpool } from "./spool/index.ts";
+import { spoolRenderers } from "./http/batch-render.ts";
 import type { Spool } from "./spool/types.ts";
 import { openMailStore } from "./store/index.ts";
 import type { MailStore } from "./store/types.ts";
@@ -68,7 +69,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const log = deps.logger ?? createLogger(config.log.level);
   const transport = deps.transport ?? defaultTransport();
   const tls = await ensureCertificate(config);
-  const spool = await openSpool(config.dataDir, { segmentSize: config.spool.segmentSize, fs: deps.spoolFs });
+  const spool = await openSpool(config.dataDir, { segmentSize: config.spool.segmentSize, fs: deps.spoolFs, renderers: spoolRenderers });
   log.info("spool open", { dataDir: config.dataDir, queued: spool.count });
   // <dataDir>/directory.db seeded from config; the tern CLI edits it while we run
   const directory = await openConfiguredDirectory(config);

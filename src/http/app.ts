@@ -9,9 +9,11 @@ import type { QueuedMessage, Spool } from "../spool/types.ts";
 import { SpoolError } from "../spool/types.ts";
 import { composeBatch, composeMessage, envelopeAddress, InputError } from "./compose.ts";
 import { injectAll } from "./inject.ts";
-import { sizeOf } from "./template.ts";
+import { newMessageIds, sizeOf, templateFits } from "./template.ts";
+import { BATCH_KIND, packBatch, sizeBound } from "./batch-render.ts";
+import { newQueueId } from "../spool/id.ts";
 import { openApiDocument } from "./openapi.ts";
-import { describeZodError, messageSchema, parseBatch, suppressionSchema } from "./schemas.ts";
+import { type BatchInput, describeZodError, messageSchema, parseBatch, suppressionSchema } from "./schemas.ts";
 import { docsPage } from "./docs.ts";
 
 export interface ApiKey {
@@ -49,12 +51,26 @@ export interface ApiDeps {
   queue?: QueueControl;
   suppressions?: Suppressions;
   now?: () => number;
+  /**
+   * store template batches as they came and render each message when it is read
+   * (default true; false composes every message at acceptance)
+   */
+  renderBatches?: boolean;
 }
 
 /** a zod schema, or a function with the same result (parseBatch) */
 type Checker<T> = { safeParse(body: unknown): { success: true; data: T } | { success: false; error: z.ZodError } };
 
 type Env = { Bindings: { remoteAddress: string }; Variables: { key: ApiKey } };
+
+/** a request body: parsed, and as it came */
+interface Body {
+  value: unknown;
+  bytes: Uint8Array;
+  format: "json" | "msgpack";
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
 
 const problem = (c: Context, status: 400 | 401 | 403 | 404 | 413 | 415 | 429 | 501 | 503, error: string, extra: object = {}) =>
   c.json({ error, ...extra }, status);
@@ -89,31 +105,32 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     await next();
   });
 
-  const readBody = async (c: Context<Env>, limit: number): Promise<unknown | Response> => {
+  /** the request body parsed, with its bytes and format; or the error response */
+  const readBody = async (c: Context<Env>, limit: number): Promise<Body | Response> => {
     const len = Number(c.req.header("content-length") ?? "0");
     if (len > limit) return problem(c, 413, `body larger than ${limit} bytes`);
     const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+    const format = type === "application/json" ? "json" : type === "application/msgpack" || type === "application/x-msgpack" ? "msgpack" : undefined;
+    if (format === undefined) return problem(c, 415, "content-type must be application/json or application/msgpack");
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     if (bytes.length > limit) return problem(c, 413, `body larger than ${limit} bytes`);
     try {
-      if (type === "application/json") return JSON.parse(new TextDecoder().decode(bytes));
-      if (type === "application/msgpack" || type === "application/x-msgpack") return unpack(bytes);
+      return { value: format === "json" ? JSON.parse(new TextDecoder().decode(bytes)) : unpack(bytes), bytes, format };
     } catch (e) {
       return problem(c, 400, `body is not valid ${type}: ${(e as Error).message}`, { field: "(body)" });
     }
-    return problem(c, 415, "content-type must be application/json or application/msgpack");
   };
 
-  const accept = async <T>(c: Context<Env>, schema: Checker<T>, limit: number): Promise<T | Response> => {
+  const accept = async <T>(c: Context<Env>, schema: Checker<T>, limit: number): Promise<{ data: T; body: Body } | Response> => {
     if (deps.spool.count >= deps.spoolHighWater) {
       c.header("Retry-After", "30");
       return problem(c, 429, "spool above its high-water mark, retry later");
     }
     const body = await readBody(c, limit);
     if (body instanceof Response) return body;
-    const r = schema.safeParse(body);
+    const r = schema.safeParse(body.value);
     if (!r.success) return c.json(describeZodError(r.error), 400);
-    return r.data;
+    return { data: r.data, body };
   };
 
   const senderAllowed = (key: ApiKey, from: string): boolean => {
@@ -142,7 +159,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     const input = await accept(c, messageSchema, deps.maxMessageSize * 2);
     if (input instanceof Response) return input;
     try {
-      const queued = await spoolIt(c, [await composeMessage(input)]);
+      const queued = await spoolIt(c, [await composeMessage(input.data)]);
       if (queued instanceof Response) return queued;
       return c.json({ id: queued[0].id, recipients: queued[0].envelope.rcptTo.map((r) => r.address) }, 202);
     } catch (e) {
@@ -155,7 +172,9 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     const input = await accept(c, { safeParse: parseBatch }, deps.maxMessageSize * 4);
     if (input instanceof Response) return input;
     try {
-      const queued = await spoolIt(c, await composeBatch(input));
+      const queued = (deps.renderBatches ?? true) && templateFits(input.data)
+        ? await spoolRendered(c, input.data, input.body)
+        : await spoolIt(c, await composeBatch(input.data));
       if (queued instanceof Response) return queued;
       return c.json({ ids: queued.map((q) => ({ id: q.id, to: q.envelope.rcptTo[0].address })) }, 202);
     } catch (e) {
@@ -163,6 +182,30 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       throw e;
     }
   });
+
+  /** a batch stored as it came, its messages rendered when read (batch-render.ts) */
+  const spoolRendered = async (c: Context<Env>, b: BatchInput, body: Body) => {
+    const key = c.get("key");
+    const mailFrom = envelopeAddress(b.from, "from");
+    if (!senderAllowed(key, mailFrom)) return problem(c, 403, `API key ${key.name} may not send from ${mailFrom}`, { field: "from" });
+    const bound = sizeBound(b);
+    if (b.recipients.some((_, i) => bound(i) > deps.maxMessageSize)) return spoolIt(c, await composeBatch(b)); // measured exactly
+    const utf8From = NON_ASCII.test(mailFrom);
+    const msgs = b.recipients.map((r, i) => {
+      const to = envelopeAddress(r.to, `recipients.${i}.to`);
+      return { id: newQueueId(), rcptTo: [{ address: to }], smtputf8: utf8From || NON_ASCII.test(to) };
+    });
+    const at = now();
+    const payload = packBatch({
+      format: body.format, body: body.bytes, mailFrom, now: at, ...newMessageIds(),
+      hostname: deps.hostname, clientAddress: c.env?.remoteAddress ?? "", keyId: key.id,
+    });
+    const client = { address: c.env?.remoteAddress ?? "", port: 0, helo: "api", listener: "http" };
+    const queued = await deps.spool.commitRendered({ mailFrom, auth: `apikey:${key.id}`, client, receivedAt: at }, BATCH_KIND, payload, msgs);
+    injected.inc({}, queued.length);
+    deps.onQueued?.(queued);
+    return queued;
+  };
 
   app.get("/v1/messages/:id", (c) => {
     const id = c.req.param("id");
@@ -201,7 +244,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     if (!deps.suppressions) return problem(c, 501, "suppressions are not enabled in this server");
     const body = await readBody(c, 65536);
     if (body instanceof Response) return body;
-    const r = suppressionSchema.safeParse(body);
+    const r = suppressionSchema.safeParse(body.value);
     if (!r.success) return c.json(describeZodError(r.error), 400);
     try {
       const address = envelopeAddress(r.data.address, "address");

@@ -8,7 +8,7 @@ import { parseMailbox } from "../core/address.ts";
 import type { z } from "zod";
 import type { attachmentSchema, BatchInput, MessageInput } from "./schemas.ts";
 import { headerLine, toLine } from "./mime-write.ts";
-import { CompiledMessage, templateFits, toPieces } from "./template.ts";
+import { CompiledMessage, type MessageIds, templateFits, toPieces } from "./template.ts";
 import type { Piece } from "./body-template.ts";
 import { substitute } from "./variables.ts";
 
@@ -78,7 +78,7 @@ export async function composeMessage(m: MessageInput, now = Date.now()): Promise
   return { mailFrom, rcptTo, ...whole(bytes), utf8 };
 }
 
-function attachments(list: Attachment[] | undefined) {
+export function attachments(list: Attachment[] | undefined) {
   return list?.map((a, i) => {
     if (!/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(a.content)) throw new InputError(`attachments.${i}.content`, "expected base64");
     return { filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, "base64") };
@@ -88,12 +88,12 @@ function attachments(list: Attachment[] | undefined) {
 export { substitute };
 
 /** One composed message per batch recipient: the template compiled once, rendered per recipient. */
-export async function composeBatch(b: BatchInput, now = Date.now()): Promise<Composed[]> {
+export async function composeBatch(b: BatchInput, now = Date.now(), ids?: MessageIds): Promise<Composed[]> {
   const mailFrom = envelopeAddress(b.from, "from");
   const atts = attachments(b.attachments);
   const out: Composed[] = [];
   if (!templateFits(b)) return composeBatchSlow(b, atts, now);
-  const t = new CompiledMessage({ ...b, attachments: atts }, mailFrom, now);
+  const t = new CompiledMessage({ ...b, attachments: atts }, mailFrom, now, false, ids);
   for (const [i, r] of b.recipients.entries()) {
     const to = envelopeAddress(r.to, `recipients.${i}.to`);
     const bytes = toPieces(t.render(i, toLine(r.to), r.substitutions));

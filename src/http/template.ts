@@ -34,6 +34,14 @@ export function templateFits(m: { text?: string; html?: string; headers?: Record
   return Object.keys(m.headers ?? {}).every((k) => !OWN_FIELDS.has(k.toLowerCase()));
 }
 
+/** the random parts of the messages of one template: MIME boundary tag and Message-ID prefix */
+export interface MessageIds {
+  tag: string;
+  idPrefix: string;
+}
+
+export const newMessageIds = (): MessageIds => ({ tag: newBoundaryTag(), idPrefix: uuidLike(randomHex(14)) });
+
 export class CompiledMessage {
   private readonly fromHead: Uint8Array;
   private readonly tailHead: Uint8Array;
@@ -42,16 +50,19 @@ export class CompiledMessage {
   private readonly text?: BodyTemplate;
   private readonly html?: BodyTemplate;
   private readonly attachments: Uint8Array[];
-  private readonly tag = newBoundaryTag();
-  private readonly idPrefix = uuidLike(randomHex(14));
+  private readonly tag: string;
+  private readonly idPrefix: string;
   private readonly fromAddress: string;
 
   /**
    * `fromAddress`: the envelope sender (its domain names the Message-IDs); `literal`: a
-   * single message, whose "{{" is text, not a variable.
+   * single message, whose "{{" is text, not a variable; `ids`: the random parts (new
+   * ones by default; given, the output is the same for the same input).
    */
-  constructor(m: MessageShape, fromAddress: string, now: number, literal = false) {
+  constructor(m: MessageShape, fromAddress: string, now: number, literal = false, ids: MessageIds = newMessageIds()) {
     const p = !literal;
+    this.tag = ids.tag;
+    this.idPrefix = ids.idPrefix;
     this.fromAddress = fromAddress;
     const from = headerLine("From", m.from) + (m.replyTo === undefined ? "" : CRLF + headerLine("Reply-To", m.replyTo));
     this.fromHead = enc.encode(from + CRLF);

@@ -17,7 +17,8 @@ import { pack } from "msgpackr";
 import type { Owner, SegmentLog } from "./log.ts";
 import { checkId, T_BATCH } from "./record.ts";
 import type { RecoveredMessage } from "./recovery.ts";
-import type { BatchEnvelope, BatchMessage, Envelope, Recipient } from "./types.ts";
+import { RenderedBatch } from "./rendered.ts";
+import type { BatchEnvelope, BatchMessage, Envelope, Recipient, RenderedMessageInput } from "./types.ts";
 
 /** rcptTo: one recipient with only an address as the address string (packs in half the time) */
 export type Member = [id: string, rcptTo: string | Recipient[], size: number, extents: number[], smtputf8: 0 | 1];
@@ -27,6 +28,8 @@ export interface BatchRecord {
   committedAt: number;
   envelope: BatchEnvelope;
   members: Member[];
+  /** a batch rendered when read (rendered.ts): its kind and payload extents; members have no extents */
+  render?: { kind: string; payload: number[] };
 }
 
 /** Append the bodies and the BATCH record of `msgs` for `owner`; the members as recorded. Throws. */
@@ -67,14 +70,34 @@ export function appendBatch(log: SegmentLog, owner: Owner, batchId: string, enve
       else ex.push(seq, off, len);
       size += len;
     }
-    const r = m.rcptTo;
-    const plain = r.length === 1 && r[0]!.orcpt === undefined && r[0]!.notify === undefined;
-    members[i] = [m.id, plain ? r[0]!.address : r, size, ex, m.smtputf8 ? 1 : 0];
+    members[i] = [m.id, compactRcpt(m.rcptTo), size, ex, m.smtputf8 ? 1 : 0];
   }
   const record: BatchRecord = { v: 1, committedAt, envelope, members };
   log.appendRecord(owner, T_BATCH, batchId, pack(record));
   return members;
 }
+
+/** a rendered batch: the payload (one piece) and the BATCH record naming its kind; the members as recorded. Throws. */
+export function appendRendered(
+  log: SegmentLog, owner: Owner, batchId: string, envelope: BatchEnvelope, kind: string, payload: Uint8Array,
+  msgs: RenderedMessageInput[], committedAt: number,
+): { members: Member[]; payload: number[] } {
+  const at = log.appendPiece(owner, batchId, payload);
+  const extents = [log.lastSeg!.seq, at, log.pieceLen];
+  const members: Member[] = msgs.map((m) => {
+    checkId(m.id);
+    return [m.id, compactRcpt(m.rcptTo), -1, NO_EXTENTS, m.smtputf8 ? 1 : 0];
+  });
+  const record: BatchRecord = { v: 1, committedAt, envelope, members, render: { kind, payload: extents } };
+  log.appendRecord(owner, T_BATCH, batchId, pack(record));
+  return { members, payload: extents };
+}
+
+/** the extents of a rendered message: none (frozen: nothing may add any) */
+export const NO_EXTENTS: number[] = Object.freeze([]) as unknown as number[];
+
+const compactRcpt = (r: Recipient[]): Member[1] =>
+  r.length === 1 && r[0]!.orcpt === undefined && r[0]!.notify === undefined ? r[0]!.address : r;
 
 /** a member's envelope: the shared part with its own recipients */
 export function memberEnvelope(shared: BatchEnvelope, rcpt: Member[1], smtputf8: boolean): Envelope {
@@ -109,7 +132,8 @@ function covered(ex: number[], chunks: number[]): boolean {
 
 function isBatchRecord(r: unknown): r is BatchRecord {
   const b = r as BatchRecord;
-  return typeof b === "object" && b !== null && b.v === 1 && Array.isArray(b.members) && typeof b.envelope === "object";
+  return typeof b === "object" && b !== null && b.v === 1 && Array.isArray(b.members) && typeof b.envelope === "object" &&
+    (b.render === undefined || (typeof b.render.kind === "string" && Array.isArray(b.render.payload)));
 }
 
 /**
@@ -120,11 +144,17 @@ function isBatchRecord(r: unknown): r is BatchRecord {
 export function expandBatch(map: Map<string, RecoveredMessage>, batchId: string, seq: number, payload: unknown): boolean {
   if (!isBatchRecord(payload)) return false;
   const chunks = map.get(batchId)?.extents ?? [];
+  const r = payload.render;
+  if (r !== undefined && !covered(r.payload, chunks)) return true;
   for (const m of payload.members) if (!covered(m[3], chunks)) return true;
-  for (const m of payload.members) {
-    if (map.has(m[0])) continue; // an id seen before: never reused, keep the first
+  const batch = r === undefined ? undefined : new RenderedBatch(batchId, r.kind, r.payload, payload.members.length);
+  payload.members.forEach((m, index) => {
+    if (map.has(m[0])) return; // an id seen before: never reused, keep the first
     const commit = { envelope: memberEnvelope(payload.envelope, m[1], m[4] === 1), size: m[2], committedAt: payload.committedAt };
-    map.set(m[0], { id: m[0], commit, done: false, doneSeq: 0, segs: seqsOf(m[3], seq), extents: m[3] });
-  }
+    const segs = seqsOf(batch ? batch.payload : m[3], seq);
+    const msg: RecoveredMessage = { id: m[0], commit, done: false, doneSeq: 0, segs, extents: batch ? NO_EXTENTS : m[3] };
+    if (batch) msg.render = { batch, index };
+    map.set(m[0], msg);
+  });
   return true;
 }

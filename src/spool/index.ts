@@ -6,9 +6,11 @@
 // See segment.ts / log.ts / groupcommit.ts / recovery.ts / record.ts for the design.
 
 import { nodeSpoolFs, type SpoolFs } from "../runtime/fs.ts";
-import type { QueuedMessage, Spool } from "./types.ts";
+import type { BatchRenderer, QueuedMessage, Spool } from "./types.ts";
 import { SegmentSpool, type SpoolOptions } from "./spool.ts";
 import { isLive, scanSegments, toQueued } from "./recovery.ts";
+import { payloadReader, type RenderedMessage, Renderers } from "./rendered.ts";
+import { Segment } from "./segment.ts";
 
 export * from "./types.ts";
 export { newQueueId, isQueueId, queueIdTime } from "./id.ts";
@@ -25,16 +27,27 @@ export async function openSpool(dataDir: string, opts: SpoolOptions = {}): Promi
 /**
  * Read-only listing of the committed, not yet removed messages, sorted by id.
  * Safe while a server is running on the same spool (a partial tail record is ignored;
- * segments deleted meanwhile are skipped). Writes nothing.
+ * segments deleted meanwhile are skipped). Writes nothing. The size of a message
+ * rendered when read (from an HTTP batch) is found with `renderers`; without them it is NaN.
  */
-export async function scanSpool(dataDir: string, opts: { fs?: SpoolFs } = {}): Promise<QueuedMessage[]> {
+export async function scanSpool(dataDir: string, opts: { fs?: SpoolFs; renderers?: Record<string, BatchRenderer> } = {}): Promise<QueuedMessage[]> {
   const fs = opts.fs ?? nodeSpoolFs;
-  const scan = await scanSegments(fs, `${dataDir.replace(/\/+$/, "")}/spool`, false);
-  const out: QueuedMessage[] = [];
-  for (const m of scan.messages.values()) {
-    if (!isLive(m)) continue;
-    out.push(toQueued(m));
+  const dir = `${dataDir.replace(/\/+$/, "")}/spool`;
+  const scan = await scanSegments(fs, dir, opts.renderers !== undefined);
+  try {
+    const segs = new Map(scan.segments.map((s) => [s.seq, new Segment(s.seq, dir, s.fd)]));
+    const render = new Renderers(opts.renderers ?? {}, payloadReader(fs, segs));
+    const measure = opts.renderers ? (m: RenderedMessage) => render.size(m) : () => NaN;
+    const out: QueuedMessage[] = [];
+    for (const m of scan.messages.values()) {
+      if (!isLive(m)) continue;
+      const q = toQueued(m, measure);
+      if (opts.renderers) void q.size; // rendered now, while the segments are open
+      out.push(q);
+    }
+    out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return out;
+  } finally {
+    for (const s of scan.segments) if (s.fd >= 0) fs.close(s.fd);
   }
-  out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return out;
 }

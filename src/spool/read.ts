@@ -12,7 +12,10 @@ export const READ_CHUNK = 64 * 1024;
 /** bodies up to this size are read whole, synchronously (recent segments are in the page cache) */
 export const SYNC_READ_MAX = 1024 * 1024;
 
-function segmentOf(set: SegmentSet, seq: number): Segment {
+/** the segments by seq (a SegmentSet, or a plain map for read-only scans) */
+type Segments = Pick<SegmentSet, "get">;
+
+function segmentOf(set: Segments, seq: number): Segment {
   const seg = set.get(seq);
   if (seg === undefined) throw new SpoolError(`spool segment ${seq} is missing`);
   return seg;
@@ -24,7 +27,7 @@ function checked(r: number, seg: Segment): number {
 }
 
 /** the extents in chunks of at most READ_CHUNK bytes, each a new buffer */
-export async function* streamExtents(fs: SpoolFs, set: SegmentSet, ex: number[]): AsyncGenerator<Uint8Array> {
+export async function* streamExtents(fs: SpoolFs, set: Segments, ex: number[]): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < ex.length; i += 3) {
     const seg = segmentOf(set, ex[i]!);
     let pos = ex[i + 1]!;
@@ -49,7 +52,7 @@ export async function* streamExtents(fs: SpoolFs, set: SegmentSet, ex: number[])
 }
 
 /** the extents read synchronously into out at start; throws unless they hold exactly `size` bytes */
-export function readExtentsSync(fs: SpoolFs, set: SegmentSet, ex: number[], size: number, out: Uint8Array, start: number): number {
+export function readExtentsSync(fs: SpoolFs, set: Segments, ex: number[], size: number, out: Uint8Array, start: number): number {
   let o = start;
   for (let i = 0; i < ex.length; i += 3) {
     const seg = segmentOf(set, ex[i]!);

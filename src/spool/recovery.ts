@@ -21,6 +21,7 @@ import {
   T_BATCH,
 } from "./record.ts";
 import { expandBatch } from "./batch.ts";
+import { type RenderedBatch, RenderedMessage } from "./rendered.ts";
 import { parseSegmentName, segmentName } from "./segment.ts";
 
 export interface CommitInfo {
@@ -40,6 +41,8 @@ export interface RecoveredMessage {
   segs: number[];
   /** body extents, flat [seq, offset, length, ...] */
   extents: number[];
+  /** a message rendered when read: its batch and its index there (no extents) */
+  render?: { batch: RenderedBatch; index: number };
 }
 
 /**
@@ -49,15 +52,19 @@ export interface RecoveredMessage {
  */
 export function isLive(m: RecoveredMessage): m is RecoveredMessage & { commit: CommitInfo } {
   if (m.commit === undefined || m.done) return false;
+  if (m.render !== undefined) return true; // its payload was checked when its batch was read
   let sum = 0;
   const ex = m.extents;
   for (let i = 2; i < ex.length; i += 3) sum += ex[i]!;
   return sum === m.commit.size;
 }
 
-/** the queue's view of a live recovered message */
-export function toQueued(m: RecoveredMessage & { commit: CommitInfo }): QueuedMessage {
-  const msg: QueuedMessage = { id: m.id, envelope: m.commit.envelope, size: m.commit.size, committedAt: m.commit.committedAt };
+/** the queue's view of a live recovered message (`measure`: the size of a rendered one) */
+export function toQueued(m: RecoveredMessage & { commit: CommitInfo }, measure: (m: RenderedMessage) => number): QueuedMessage {
+  const c = m.commit;
+  const msg: QueuedMessage = m.render
+    ? new RenderedMessage(m.id, c.envelope, c.committedAt, m.render.batch, m.render.index, measure)
+    : { id: m.id, envelope: c.envelope, size: c.size, committedAt: c.committedAt };
   if (m.state !== undefined) msg.state = m.state;
   return msg;
 }

@@ -3,22 +3,31 @@
 //
 // In memory per committed message: the QueuedMessage, its body extents
 // ([segSeq, offset, length] triples) and the segments it references. Bodies stay on
-// disk and are streamed back with positional reads.
+// disk and are streamed back with positional reads — or, for a batch stored as one
+// payload (commitRendered), rendered from it when read (rendered.ts).
 
 import { Buffer } from "node:buffer";
 import { pack } from "msgpackr";
 import { nodeSpoolFs, type SpoolFs } from "../runtime/fs.ts";
 import {
-  type BatchEnvelope, type BatchMessage, type Envelope, type QueuedMessage, type Spool, SpoolError, type SpoolWriter,
+  type BatchEnvelope, type BatchMessage, type BatchRenderer, type Envelope, type QueuedMessage, type RenderedMessageInput,
+  type Spool, SpoolError, type SpoolWriter,
 } from "./types.ts";
-import { appendBatch, type Member, seqsOf } from "./batch.ts";
+import { appendBatch, appendRendered, type Member, NO_EXTENTS, seqsOf } from "./batch.ts";
+import { payloadReader, RenderedBatch, RenderedMessage, Renderers } from "./rendered.ts";
+import { type Entry, restore } from "./restore.ts";
 import { newQueueId } from "./id.ts";
 import { T_COMMIT, T_DONE, T_STATE } from "./record.ts";
 import { type Owner, SegmentLog, toSpoolError } from "./log.ts";
 import { dependsOn, GroupCommit, type Waiter } from "./groupcommit.ts";
-import { Segment } from "./segment.ts";
-import { isLive, scanSegments, toQueued } from "./recovery.ts";
+import type { Segment } from "./segment.ts";
 import { readExtentsSync, streamExtents, SYNC_READ_MAX } from "./read.ts";
+
+/** what a batch append leaves for adoptBatch */
+interface Appended {
+  members: Member[];
+  rendered?: RenderedBatch;
+}
 
 export interface SpoolOptions {
   /** file-system access (tests wrap it to count syncs or inject failures) */
@@ -27,16 +36,14 @@ export interface SpoolOptions {
   segmentSize?: number;
   /** staging buffer size (default 1 MiB) */
   stagingSize?: number;
+  /** renderers of batches stored as one payload (commitRendered), by kind */
+  renderers?: Record<string, BatchRenderer>;
 }
 
 export const DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024;
 export const DEFAULT_STAGING_SIZE = 1024 * 1024;
 export { READ_CHUNK, SYNC_READ_MAX } from "./read.ts";
 
-interface Entry extends Owner {
-  msg: QueuedMessage;
-  removing?: Promise<void>;
-}
 
 const W_OPEN = 0;
 const W_COMMITTING = 1;
@@ -97,51 +104,19 @@ export class SegmentSpool implements Spool {
       onFailure: (seg, limit, err) => this.onFailure(seg, limit, err),
     });
     this.gc = new GroupCommit(this.log);
+    const kinds = opts.renderers ?? {};
+    this.renderers = new Map(Object.entries(kinds));
+    this.render = new Renderers(kinds, payloadReader(this.fs, this.log.set));
   }
+
+  private readonly renderers: Map<string, BatchRenderer>;
+  private readonly render: Renderers;
+  private readonly measure = (m: RenderedMessage): number => this.render.size(m);
 
   async open(): Promise<void> {
     if (this.opened) return;
-    const fs = this.fs;
-    const set = this.log.set;
     try {
-      fs.mkdirp(this.dir);
-      const scan = await scanSegments(fs, this.dir, true);
-      this.log.nextSeq = scan.maxSeq + 1;
-      const recovered: Segment[] = [];
-      for (const s of scan.segments) {
-        const seg = new Segment(s.seq, this.dir, s.fd);
-        seg.end = seg.written = seg.synced = s.validEnd;
-        if (s.limit !== undefined) {
-          seg.failed = true;
-          seg.limit = s.limit;
-        }
-        set.add(seg);
-        recovered.push(seg);
-      }
-      for (const m of scan.messages.values()) {
-        const segs = m.segs.map((q) => set.get(q)!);
-        if (m.done) {
-          // the DONE record must outlive the older segments holding this message
-          const doneSeg = set.get(m.doneSeq)!;
-          const others = segs.filter((s) => s !== doneSeg);
-          if (others.length > 0) set.addTombstone(doneSeg, others);
-          continue;
-        }
-        if (!isLive(m)) continue; // never committed, or body incomplete: dropped
-        for (const s of segs) s.refs++;
-        this.entries.set(m.id, { msg: toQueued(m), segs, ends: segs.map(() => 0), extents: m.extents });
-      }
-      for (const name of scan.staleLimits) {
-        try {
-          fs.unlink(`${this.dir}/${name}`);
-        } catch {
-          // harmless
-        }
-      }
-      const cur = this.log.openSegment();
-      await fs.fsyncDir(this.dir);
-      cur.dirSynced = true;
-      for (const seg of recovered) set.maybeCollect(seg);
+      await restore(this.fs, this.dir, this.log, this.entries, this.measure);
     } catch (e) {
       throw toSpoolError(e, "cannot open spool");
     }
@@ -168,6 +143,19 @@ export class SegmentSpool implements Spool {
    * wait; every message becomes a committed entry once synced, or none does.
    */
   commitBatch(envelope: BatchEnvelope, msgs: BatchMessage[]): Promise<QueuedMessage[]> {
+    return this.commitUnit(envelope, msgs, (w, at) => ({ members: appendBatch(this.log, w, w.id, envelope, msgs, at) }));
+  }
+
+  /** Commit a batch rendered when read (rendered.ts): one payload, one BATCH record. */
+  commitRendered(envelope: BatchEnvelope, kind: string, payload: Uint8Array, msgs: RenderedMessageInput[]): Promise<QueuedMessage[]> {
+    if (!this.renderers.has(kind)) return Promise.reject(new SpoolError(`no renderer for ${kind}: the messages could not be read back`));
+    return this.commitUnit(envelope, msgs, (w, at) => {
+      const r = appendRendered(this.log, w, w.id, envelope, kind, payload, msgs, at);
+      return { members: r.members, rendered: new RenderedBatch(w.id, kind, r.payload, msgs.length) };
+    });
+  }
+
+  private commitUnit(envelope: BatchEnvelope, msgs: RenderedMessageInput[], append: (w: Writer, committedAt: number) => Appended): Promise<QueuedMessage[]> {
     if (!this.opened) return Promise.reject(new SpoolError("spool is not open"));
     if (this.closed) return Promise.reject(new SpoolError("spool is closed"));
     if (msgs.length === 0) return Promise.resolve([]);
@@ -178,9 +166,9 @@ export class SegmentSpool implements Spool {
     w.st = W_COMMITTING;
     this.writers.add(w);
     const committedAt = Date.now();
-    let members: Member[];
+    let done: Appended;
     try {
-      members = appendBatch(this.log, w, w.id, envelope, msgs, committedAt);
+      done = append(w, committedAt);
     } catch (e) {
       return Promise.reject(this.refuseWriter(w, toSpoolError(e)));
     }
@@ -191,25 +179,29 @@ export class SegmentSpool implements Spool {
     return new Promise((resolve, reject) => this.gc.add({
       segs: w.segs,
       ends: w.ends,
-      ok: () => resolve(this.adoptBatch(w, envelope, msgs, members, recordSeq, committedAt)),
+      ok: () => resolve(this.adoptBatch(w, envelope, msgs, done, recordSeq, committedAt)),
       fail: (err) => reject(this.refuseWriter(w, err)),
     }));
   }
 
   /** the synced members of a batch become entries (each referencing its segments); the batch's own references go */
-  private adoptBatch(w: Writer, envelope: BatchEnvelope, msgs: BatchMessage[], members: Member[], recordSeq: number, committedAt: number): QueuedMessage[] {
+  private adoptBatch(w: Writer, envelope: BatchEnvelope, msgs: RenderedMessageInput[], done: Appended, recordSeq: number, committedAt: number): QueuedMessage[] {
     const set = this.log.set;
     const recordSeg = set.get(recordSeq)!;
+    const { members, rendered } = done;
     const out: QueuedMessage[] = new Array(members.length);
     for (let i = 0; i < members.length; i++) {
       const m = members[i]!;
-      const seqs = seqsOf(m[3], recordSeq);
+      const seqs = seqsOf(rendered ? rendered.payload : m[3], recordSeq);
       const segs = seqs.length === 1 ? [recordSeg] : seqs.map((q) => set.get(q)!);
       for (const s of segs) s.refs++;
       const src = msgs[i]!;
-      const msg: QueuedMessage = { id: m[0], envelope: { ...envelope, rcptTo: src.rcptTo }, size: m[2], committedAt };
-      if (src.smtputf8) msg.envelope.smtputf8 = true;
-      this.entries.set(m[0], { msg, segs, ends: seqs.length === 1 ? [0] : segs.map(() => 0), extents: m[3] });
+      const env: Envelope = { ...envelope, rcptTo: src.rcptTo };
+      if (src.smtputf8) env.smtputf8 = true;
+      const msg: QueuedMessage = rendered
+        ? new RenderedMessage(m[0], env, committedAt, rendered, i, this.measure)
+        : { id: m[0], envelope: env, size: m[2], committedAt };
+      this.entries.set(m[0], { msg, segs, ends: seqs.length === 1 ? [0] : segs.map(() => 0), extents: rendered ? NO_EXTENTS : m[3] });
       out[i] = msg;
     }
     w.st = W_DONE;
@@ -306,6 +298,10 @@ export class SegmentSpool implements Spool {
   async *readBody(id: string): AsyncIterable<Uint8Array> {
     const e = this.entries.get(id);
     if (e === undefined) throw new SpoolError(`no such message: ${id}`);
+    if (e.msg instanceof RenderedMessage) {
+      yield this.render.bytes(e.msg);
+      return;
+    }
     const set = this.log.set;
     const pinned = e.segs.slice();
     for (const s of pinned) s.refs++;
@@ -332,6 +328,7 @@ export class SegmentSpool implements Spool {
     const e = this.entries.get(id);
     if (e === undefined) throw new SpoolError(`no such message: ${id}`);
     if (e.msg.size > SYNC_READ_MAX || !this.fs.readSync) return undefined;
+    if (e.msg instanceof RenderedMessage) return this.render.into(e.msg, buf, off);
     if (off + e.msg.size > buf.length) throw new SpoolError(`buffer too small for message ${id}`);
     return readExtentsSync(this.fs, this.log.set, e.extents, e.msg.size, buf, off);
   }

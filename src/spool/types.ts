@@ -53,6 +53,25 @@ export interface BatchMessage {
   parts: (string | Uint8Array)[];
 }
 
+/** One message of Spool.commitRendered: its body comes from the batch's renderer. */
+export interface RenderedMessageInput {
+  /** its queue id, from newQueueId() */
+  id: string;
+  rcptTo: Recipient[];
+  smtputf8?: boolean;
+}
+
+/**
+ * Turns a stored batch payload into messages (SpoolOptions.renderers, by kind). Must be
+ * deterministic: the same payload, index and id give the same bytes, every time.
+ */
+export interface BatchRenderer {
+  /** decode a payload (once per batch; the result is cached for a while) */
+  load(payload: Uint8Array): unknown;
+  /** message `index` of the batch, queue id `id`: its body in pieces (strings are UTF-8) */
+  render(loaded: unknown, index: number, id: string): (string | Uint8Array)[];
+}
+
 export interface QueuedMessage {
   id: string;
   envelope: Envelope;
@@ -95,6 +114,11 @@ export interface Spool {
    * record, one fsync wait. All become durable, or none does (rejects with SpoolError).
    */
   commitBatch(envelope: BatchEnvelope, messages: BatchMessage[]): Promise<QueuedMessage[]>;
+  /**
+   * Commit a batch stored as one payload whose messages are rendered when read, by the
+   * renderer registered for `kind` (see rendered.ts). All or nothing, like commitBatch.
+   */
+  commitRendered(envelope: BatchEnvelope, kind: string, payload: Uint8Array, messages: RenderedMessageInput[]): Promise<QueuedMessage[]>;
   list(): QueuedMessage[];
   /** number of committed messages (without copying the list) */
   readonly count: number;

@@ -1,5 +1,6 @@
 // Checking what a (stopped) server left in its spool: bodies byte-exact, nothing partial.
 import { openSpool } from "../../src/spool/index.ts";
+import { spoolRenderers } from "../../src/http/batch-render.ts";
 import type { QueuedMessage, Spool } from "../../src/spool/types.ts";
 
 /** the Received header Tern prepends: "Received: ..." + folded lines + CRLF */
@@ -28,7 +29,7 @@ export function assertStored(stored: Uint8Array, original: Uint8Array, what: str
 
 /** open the spool of a stopped server, run `fn`, close it */
 export async function withSpool<T>(dataDir: string, fn: (spool: Spool, list: QueuedMessage[]) => Promise<T>): Promise<T> {
-  const spool = await openSpool(dataDir);
+  const spool = await openSpool(dataDir, { renderers: spoolRenderers });
   try {
     return await fn(spool, spool.list());
   } finally {

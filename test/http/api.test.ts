@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { pack } from "msgpackr";
 import { createApi, type ApiDeps } from "../../src/http/app.ts";
 import { Registry } from "../../src/core/metrics.ts";
+import { spoolRenderers } from "../../src/http/batch-render.ts";
 import { openSpool } from "../../src/spool/index.ts";
 import type { QueuedMessage, Spool } from "../../src/spool/types.ts";
 import { serveHttp } from "../../src/runtime/http.ts";
@@ -38,7 +39,7 @@ const req = (path: string, init: RequestInit & { json?: unknown } = {}) => {
 describe("HTTP API", () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "tern-http-"));
-    spool = await openSpool(dir);
+    spool = await openSpool(dir, { renderers: spoolRenderers });
     const deps: ApiDeps = {
       hostname: "mx.tern.test",
       spool,
