@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openSpool } from "../../src/spool/index.ts";
+import { newQueueId, openSpool } from "../../src/spool/index.ts";
+import { BATCH_KIND, packBatch, spoolRenderers } from "../../src/http/batch-render.ts";
+import { newMessageIds } from "../../src/http/template.ts";
 import type { Envelope, QueuedMessage } from "../../src/spool/types.ts";
 import { runTern, tmpDir, writeConfig } from "../helpers/child.ts";
 
@@ -83,6 +85,24 @@ describe("tern queue ls", () => {
     const r = await runTern(["queue", "ls", "--json", "--config", empty], { TERN_DATA_DIR: dataDir });
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as unknown[]).length, 3);
+  });
+});
+
+describe("tern queue ls: messages of HTTP batches", () => {
+  it("lists them with the size of the rendered message", SLOW, async () => {
+    const data = join(dir, "batch-data");
+    const spool = await openSpool(data, { renderers: spoolRenderers });
+    const body = new TextEncoder().encode(JSON.stringify({ from: "news@app.test", subject: "Hi {{n}}", text: "n = {{n}}", recipients: [{ to: "a@example.net", substitutions: { n: 1 } }, { to: "b@example.net", substitutions: { n: 22 } }] }));
+    const payload = packBatch({ format: "json", body, mailFrom: "news@app.test", now: Date.now(), ...newMessageIds(), hostname: "h.test", clientAddress: "127.0.0.1", keyId: "k" });
+    const msgs = ["a@example.net", "b@example.net"].map((address) => ({ id: newQueueId(), rcptTo: [{ address }] }));
+    const done = await spool.commitRendered({ mailFrom: "news@app.test", client: envelope("", []).client, receivedAt: Date.now() }, BATCH_KIND, payload, msgs);
+    const sizes = done.map((m) => m.size);
+    await spool.close();
+    const r = await runTern(["queue", "ls", "--json", "--config", writeConfig(dir, data)]);
+    assert.equal(r.code, 0, r.stderr);
+    const list = JSON.parse(r.stdout) as QueuedMessage[];
+    assert.deepEqual(list.map((m) => [m.id, m.size]), done.map((m, i) => [m.id, sizes[i]]));
+    assert.equal(sizes[1]! - sizes[0]!, 2, "22 vs 1, in the subject and in the text");
   });
 });
 
