@@ -52,8 +52,10 @@ describe("HTTP batches across a restart", () => {
     const remote = rx.transactions.find((t) => t.rcptTo[0] === "ok@example.net");
     assert.ok(remote, "delivered to the remote receiver");
     assert.match(Buffer.from(remote.body).toString(), /Dear Ok,\r\nyour number is 1\./);
-    const dsn = (await storedBodies(await folderOf(e, ALICE))).find((b) => b.includes("multipart/report"));
-    assert.ok(dsn, "a DSN to the sender");
+    // the DSN is a message of its own, queued when the bounce was recorded
+    let dsn: string | undefined;
+    await until(async () => (dsn = (await storedBodies(await folderOf(e, ALICE))).find((x) => x.includes("multipart/report"))) !== undefined, "a DSN to the sender", 4000);
+    assert.ok(dsn);
     assert.match(dsn, /Final-Recipient: rfc822; ?bad@example\.net/i);
     assert.match(dsn, /\r\nSubject: =\?UTF-8\?Q\?Hello_B=C3=A4d\?=\r\n/, "the rendered header in the DSN");
   });
