@@ -93,7 +93,7 @@ export class SegmentLog {
     readonly dir: string,
     opts: LogOptions,
   ) {
-    this.staging = Buffer.alloc(opts.stagingSize);
+    this.staging = Buffer.from(new ArrayBuffer(opts.stagingSize)); // its own memory: `view` offsets are staging offsets
     this.view = new DataView(this.staging.buffer);
     this.directThreshold = opts.stagingSize >> 1;
     this.segmentSize = opts.segmentSize;
