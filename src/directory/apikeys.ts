@@ -41,14 +41,15 @@ export function createApiKey(db: Db, name: string, senderDomains: string[], now:
   return { key: { id, name, hash, senderDomains, created: now }, token: `tern_${id}_${secret}` };
 }
 
-export function verifyApiKey(db: Db, token: string): ApiKey | undefined {
+/** the key a token names, when its secret matches; `byId` looks keys up (the directory's snapshot) */
+export function verifyApiKey(byId: (id: string) => ApiKey | undefined, token: string): ApiKey | undefined {
   const m = TOKEN_RE.exec(typeof token === "string" ? token : "");
   if (!m) return undefined;
-  const row = db.get<Row>("SELECT * FROM api_keys WHERE id = ?", m[1]!);
-  if (!row) return undefined;
-  const want = Buffer.from(row.hash, "hex");
+  const key = byId(m[1]!);
+  if (!key) return undefined;
+  const want = Buffer.from(key.hash, "hex");
   const got = Buffer.from(sha256(m[2]!), "hex");
-  return want.length === got.length && timingSafeEqual(want, got) ? toKey(row) : undefined;
+  return want.length === got.length && timingSafeEqual(want, got) ? key : undefined;
 }
 
 export function listApiKeys(db: Db): ApiKey[] {

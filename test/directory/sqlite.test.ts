@@ -117,8 +117,9 @@ describe("SQLite directory", () => {
     d.close();
   });
 
-  it("API keys: token shown once, only a hash stored", async () => {
-    const d = await openDirectory(dbPath());
+  it("API keys: token shown once, only a hash stored; keys from another connection (the CLI) seen", async () => {
+    const p = dbPath();
+    const d = await openDirectory(p);
     const { key, token } = d.createApiKey("app", ["example.com"]);
     assert.match(token, /^tern_[0-9a-f]{16}_/);
     assert.ok(!d.db.all<{ hash: string }>("SELECT hash FROM api_keys")[0]!.hash.includes(token.slice(22)));
@@ -128,6 +129,16 @@ describe("SQLite directory", () => {
     assert.equal(d.listApiKeys().length, 1);
     assert.equal(d.deleteApiKey(key.id), true);
     assert.equal(d.verifyApiKey(token), undefined);
+    // the server checks keys against its snapshot: a key added or deleted by another
+    // connection counts within 20 ms
+    const other = await openDirectory(p);
+    const made = other.createApiKey("cli");
+    await new Promise((r) => setTimeout(r, 25));
+    assert.equal(d.verifyApiKey(made.token)?.name, "cli");
+    other.deleteApiKey(made.key.id);
+    other.close();
+    await new Promise((r) => setTimeout(r, 25));
+    assert.equal(d.verifyApiKey(made.token), undefined);
     d.close();
   });
 });
