@@ -10,6 +10,7 @@
 
 import { parseArgs } from "node:util";
 import { pack } from "msgpackr";
+import { intArg, latencySummary, r2 } from "./lib/stats.ts";
 
 export type HttpMode = "single" | "batch-json" | "batch-msgpack";
 export const HTTP_MODES: HttpMode[] = ["single", "batch-json", "batch-msgpack"];
@@ -88,11 +89,6 @@ export function buildRequests(o: HttpLoadOptions): Req[] {
   return out;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 export async function runHttpLoad(o: HttpLoadOptions): Promise<HttpLoadResult> {
   const reqs = buildRequests(o);
   const url = `http://${o.host}:${o.port}/v1/messages${o.mode === "single" ? "" : "/batch"}`;
@@ -123,8 +119,6 @@ export async function runHttpLoad(o: HttpLoadOptions): Promise<HttpLoadResult> {
   const t0 = performance.now();
   await Promise.all(Array.from({ length: Math.min(o.concurrency, reqs.length) }, worker));
   const seconds = (performance.now() - t0) / 1000;
-  const lat = Float64Array.from(latencies).sort();
-  const r2 = (x: number) => Math.round(x * 100) / 100;
   return {
     mode: o.mode,
     requests: reqs.length,
@@ -132,7 +126,7 @@ export async function runHttpLoad(o: HttpLoadOptions): Promise<HttpLoadResult> {
     accepted,
     seconds: r2(seconds),
     msgsPerSec: Math.round(accepted / seconds),
-    latencyMs: { p50: r2(percentile(lat, 50)), p90: r2(percentile(lat, 90)), p99: r2(percentile(lat, 99)), max: r2(lat.length ? lat[lat.length - 1]! : 0) },
+    latencyMs: latencySummary(latencies),
     errors,
   };
 }
@@ -154,17 +148,12 @@ async function cli(argv: string[]): Promise<number> {
       json: { type: "boolean", default: false },
     },
   });
-  const int = (name: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(v)}`);
-    return n;
-  };
   if (!HTTP_MODES.includes(values.mode as HttpMode)) throw new Error(`--mode: expected one of ${HTTP_MODES.join(", ")}`);
   if (!values.token) throw new Error("--token: required (an API key: tern apikey add NAME)");
   const r = await runHttpLoad({
-    host: values.host!, port: int("port", values.port, 1), token: values.token, mode: values.mode as HttpMode,
-    messages: int("messages", values.messages, 1), concurrency: int("concurrency", values.concurrency, 1),
-    batch: int("batch", values.batch, 1), domain: values.domain!, filler: int("filler", values.filler, 0),
+    host: values.host!, port: intArg("port", values.port, 1), token: values.token, mode: values.mode as HttpMode,
+    messages: intArg("messages", values.messages, 1), concurrency: intArg("concurrency", values.concurrency, 1),
+    batch: intArg("batch", values.batch, 1), domain: values.domain!, filler: intArg("filler", values.filler, 0),
   });
   if (values.json) process.stdout.write(JSON.stringify(r) + "\n");
   else {

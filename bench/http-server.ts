@@ -5,7 +5,9 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
-import { freePort, listeningPorts, REPO, run, suspendDomain, ternCommand, ternConfig, type TernRuntime } from "./lib/servers.ts";
+import {
+  freePort, REPO, run, stopChild, suspendDomain, ternCommand, ternConfig, type TernRuntime, waitFree, waitListening,
+} from "./lib/servers.ts";
 
 export const REMOTE_DOMAIN = "bench-remote.example";
 
@@ -19,8 +21,6 @@ export interface HttpTern {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export function httpTernConfig(dataDir: string, smtpPort: number, httpPort: number): object {
   const base = ternConfig(dataDir, smtpPort) as { listen: Record<string, unknown> };
   return {
@@ -32,27 +32,10 @@ export function httpTernConfig(dataDir: string, smtpPort: number, httpPort: numb
   };
 }
 
-async function waitPorts(ports: number[], child: ChildProcess, what: string, ms = 30000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const open = listeningPorts();
-    if (ports.every((p) => open.has(p))) return;
-    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before listening`);
-    if (Date.now() > end) throw new Error(`${what} is not listening on ${ports.join(", ")} after ${ms} ms`);
-    await sleep(25);
-  }
-}
-
-async function stop(child: ChildProcess, ports: number[]): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    child.kill("SIGTERM");
-    const t = setTimeout(() => child.kill("SIGKILL"), 40000);
-    await exited;
-    clearTimeout(t);
-  }
-  const end = Date.now() + 20000;
-  while (ports.some((p) => listeningPorts().has(p)) && Date.now() < end) await sleep(25);
+/** SIGTERM (SIGKILL after 40 s), then its ports free (up to 20 s) */
+async function stop(child: ChildProcess, name: string, ports: number[]): Promise<void> {
+  await stopChild(child, name);
+  for (const p of ports) await waitFree(p);
 }
 
 export async function startHttpTern(runtime: TernRuntime, dir: string): Promise<HttpTern> {
@@ -65,8 +48,7 @@ export async function startHttpTern(runtime: TernRuntime, dir: string): Promise<
   writeFileSync(config, JSON.stringify(httpTernConfig(dataDir, smtpPort, httpPort), null, 2));
   // the key is made before the server starts, through the CLI, as an operator would
   const [bin, pre] = ternCommand(runtime, config);
-  const keyArgs = runtime === "bun" ? ["src/main.ts"] : ["run", "-A", "src/main.ts"];
-  const k = await run(bin, [...keyArgs, "apikey", "add", "bench", "--config", config], { cwd: REPO });
+  const k = await run(bin, [...pre.slice(0, pre.indexOf("serve")), "apikey", "add", "bench", "--config", config], { cwd: REPO });
   const token = /token: (\S+)/.exec(k.out)?.[1];
   if (!token) throw new Error(`tern apikey add failed (${k.code}): ${k.err || k.out}`);
   const log = openSync(`${dir}/tern.log`, "a");
@@ -74,10 +56,10 @@ export async function startHttpTern(runtime: TernRuntime, dir: string): Promise<
   closeSync(log);
   const name = `tern-${runtime}`;
   try {
-    await waitPorts([smtpPort, httpPort], child, name);
+    for (const p of [smtpPort, httpPort]) await waitListening(p, name, child, 30000);
     if (!(await suspendDomain(dataDir, REMOTE_DOMAIN))) throw new Error("no control socket: cannot hold the bench domain");
   } catch (e) {
-    await stop(child, [smtpPort, httpPort]);
+    await stop(child, name, [smtpPort, httpPort]);
     throw new Error(`${(e as Error).message}; see ${dir}/tern.log`);
   }
   return {
@@ -86,6 +68,6 @@ export async function startHttpTern(runtime: TernRuntime, dir: string): Promise<
       const { scanSpool } = await import("../src/spool/index.ts");
       return (await scanSpool(dataDir)).length;
     },
-    stop: () => stop(child, [smtpPort, httpPort]),
+    stop: () => stop(child, name, [smtpPort, httpPort]),
   };
 }

@@ -21,7 +21,7 @@ import { renderHttpSection, type HttpDoc, type HttpRun, type LoadName } from "./
 import { REMOTE_DOMAIN, startHttpTern, type HttpTern } from "./http-server.ts";
 import { machineInfo } from "./lib/report.ts";
 import { resetTreeHwm, treeCpuSeconds, vmHwmMb } from "./lib/procstat.ts";
-import { BUN, REPO, run, type TernRuntime } from "./lib/servers.ts";
+import { BUN, cleanupOnSignal, REPO, run, type TernRuntime } from "./lib/servers.ts";
 
 const LOADS: LoadName[] = ["smtp", "single", "batch-json", "batch-msgpack"];
 const FILLER = 20;
@@ -102,17 +102,11 @@ async function measure(runtime: TernRuntime, load: LoadName, messages: number, s
   }
 }
 
-function onSignal(root: string): void {
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    process.once(sig, () => {
-      const srv = current;
-      current = null;
-      void (srv ? srv.stop() : Promise.resolve()).finally(() => {
-        rmSync(root, { recursive: true, force: true });
-        process.exit(130);
-      });
-    });
-  }
+/** the server being measured, handed to cleanupOnSignal */
+function takeCurrent() {
+  const srv = current;
+  current = null;
+  return srv;
 }
 
 async function main(): Promise<void> {
@@ -134,7 +128,7 @@ async function main(): Promise<void> {
   const loads = values.loads!.split(",") as LoadName[];
   for (const l of loads) if (!LOADS.includes(l)) throw new Error(`--loads: unknown load ${l} (expected ${LOADS.join(", ")})`);
   const root = mkdtempSync(`${tmpdir()}/tern-http-bench-`);
-  onSignal(root);
+  cleanupOnSignal(root, takeCurrent);
   const size = await composedSize();
   const started = new Date();
   const t0 = performance.now();

@@ -4,33 +4,17 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
-import { freePort, listeningPorts, REPO, run, type Server, ternCommand, type TernRuntime } from "./lib/servers.ts";
+import {
+  freePort, REPO, run, type Server, stopChild, ternCommand, type TernRuntime, waitFree, waitListening,
+} from "./lib/servers.ts";
 
 export const BENCH_USER = "bench@example.net";
 export const BENCH_PASS = "bench-password";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitListening(port: number, what: string, child: ChildProcess, log: string, ms = 30000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (listeningPorts().has(port)) return;
-    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before listening; see ${log}`);
-    await sleep(25);
-  }
-  throw new Error(`${what} is not listening on 127.0.0.1:${port} after ${ms} ms; see ${log}`);
-}
-
+/** SIGTERM (SIGKILL after 20 s), then its port free (up to 10 s) */
 async function stop(child: ChildProcess, port: number, what: string): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    child.kill("SIGTERM");
-    const t = setTimeout(() => child.kill("SIGKILL"), 20000);
-    await exited;
-    clearTimeout(t);
-  }
-  const end = Date.now() + 10000;
-  while (listeningPorts().has(port) && Date.now() < end) await sleep(25);
-  void what;
+  await stopChild(child, what, 20000);
+  await waitFree(port, 10000);
 }
 
 /** Tern's config for the bench: IMAP only, plaintext LOGIN on loopback, no real DNS */
@@ -66,10 +50,10 @@ export async function startTernImap(runtime: TernRuntime, dir: string, dataDir: 
   closeSync(log);
   const name = `tern-${runtime}`;
   try {
-    await waitListening(port, name, child, logPath);
+    await waitListening(port, name, child, 30000);
   } catch (e) {
     await stop(child, port, name);
-    throw e;
+    throw new Error(`${(e as Error).message}; see ${logPath}`);
   }
   return { name, port, pid: child.pid!, mainPid: child.pid!, stop: () => stop(child, port, name) };
 }
@@ -129,10 +113,10 @@ export async function startDovecot(dir: string, home: string, uid: number, gid: 
   const child = spawn("dovecot", ["-F", "-c", conf], { stdio: ["ignore", log, log] });
   closeSync(log);
   try {
-    await waitListening(port, "dovecot", child, `${dir}/dovecot.log`);
+    await waitListening(port, "dovecot", child, 30000);
   } catch (e) {
     await stop(child, port, "dovecot");
-    throw e;
+    throw new Error(`${(e as Error).message}; see ${dir}/dovecot.log`);
   }
   return { name: "dovecot", port, pid: child.pid!, mainPid: child.pid!, stop: () => stop(child, port, "dovecot") };
 }

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 import { runLoad, type LoadKind } from "./lib/loads.ts";
 import { resetTreeHwm, treeCpuSeconds, treeHwmMb, vmHwmMb } from "./lib/procstat.ts";
-import { REPO, startPostfix, startSink, startTern, type Server } from "./lib/servers.ts";
+import { cleanupOnSignal, REPO, startPostfix, startSink, startTern, type Server } from "./lib/servers.ts";
 import { machineInfo, renderResults, type BigRun, type Results, type Row, type RunResult } from "./lib/report.ts";
 
 export type ServerKind = "tern-bun" | "tern-deno" | "postfix" | "postfix-ifd0" | "smtp-sink";
@@ -98,18 +98,11 @@ async function measureOne(kind: ServerKind, load: LoadKind, size: number, sessio
 /** the server being measured, stopped on SIGINT/SIGTERM */
 let current: Server | null = null;
 
-function onSignal(root: string): void {
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    process.once(sig, () => {
-      process.stderr.write(`bench: ${sig}: stopping ${current?.name ?? "nothing"} and cleaning up\n`);
-      const srv = current;
-      current = null;
-      void (srv ? srv.stop() : Promise.resolve()).finally(() => {
-        rmSync(root, { recursive: true, force: true });
-        process.exit(130);
-      });
-    });
-  }
+/** the server being measured, handed to cleanupOnSignal */
+function takeCurrent() {
+  const srv = current;
+  current = null;
+  return srv;
 }
 
 async function measureBig(runtime: "bun" | "deno", dir: string): Promise<BigRun> {
@@ -152,7 +145,7 @@ async function main(): Promise<void> {
   });
   const root = mkdtempSync(`${tmpdir()}/tern-bench-`);
   chmodSync(root, 0o755); // Postfix's unprivileged processes must reach their queue below it
-  onSignal(root);
+  cleanupOnSignal(root, takeCurrent);
   suspend = !values["no-suspend"];
   try {
     await benchmark(values, root);

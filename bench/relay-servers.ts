@@ -5,27 +5,13 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import {
-  freePort, listeningPorts, REPO, run, type Server, startPostfix, type TernRuntime, ternCommand,
+  freePort, REPO, run, type Server, startPostfix, stopChild, type TernRuntime, ternCommand, waitFree, waitListening,
 } from "./lib/servers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const DOMAIN_COUNT = 10;
 export const domains = (n = DOMAIN_COUNT) => Array.from({ length: n }, (_, i) => `d${i}.relay.bench`);
-
-async function waitListening(port: number, what: string, exited: () => boolean, ms = 30000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!listeningPorts().has(port)) {
-    if (exited()) throw new Error(`${what} exited before listening on 127.0.0.1:${port}`);
-    if (Date.now() > end) throw new Error(`${what} is not listening on 127.0.0.1:${port} after ${ms} ms`);
-    await sleep(25);
-  }
-}
-
-async function waitFree(port: number, ms = 20000): Promise<void> {
-  const end = Date.now() + ms;
-  while (listeningPorts().has(port) && Date.now() < end) await sleep(25);
-}
 
 // ---------------------------------------------------------------------------------
 // smtp-sink with live counters
@@ -67,7 +53,7 @@ export async function startCountingSink(dir: string): Promise<Sink> {
   child.stdout!.on("data", onData);
   const errLog = openSync(`${dir}/smtp-sink.err`, "a");
   child.stderr!.on("data", (b: Uint8Array) => writeFileSync(errLog, b));
-  await waitListening(port, "smtp-sink", () => child.exitCode !== null);
+  await waitListening(port, "smtp-sink", child, 30000);
   return {
     port,
     pid: child.pid!,
@@ -81,11 +67,7 @@ export async function startCountingSink(dir: string): Promise<Sink> {
       });
     },
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const gone = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await gone;
-      }
+      await stopChild(child, "smtp-sink");
       closeSync(errLog);
       await waitFree(port);
     },
@@ -128,16 +110,11 @@ export async function startTernRelay(runtime: TernRuntime, dir: string, sinkPort
   closeSync(log);
   const name = `tern-${runtime}`;
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    const t = setTimeout(() => child.kill("SIGKILL"), 40000);
-    await gone;
-    clearTimeout(t);
+    await stopChild(child, name);
     await waitFree(port);
   };
   try {
-    await waitListening(port, name, () => child.exitCode !== null);
+    await waitListening(port, name, child, 30000);
   } catch (e) {
     await stop();
     throw new Error(`${(e as Error).message}; see ${dir}/tern.log`);

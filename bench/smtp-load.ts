@@ -12,6 +12,7 @@
 
 import { connect, type Socket } from "node:net";
 import { parseArgs } from "node:util";
+import { intArg, latencySummary, r2 } from "./lib/stats.ts";
 
 export interface LoadOptions {
   host: string;
@@ -60,12 +61,6 @@ export function makeMessage(size: number, to: string, from: string): Uint8Array 
     i += n;
   }
   return out;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
 }
 
 /** Reads SMTP replies off a socket; next() resolves with the next complete reply. */
@@ -212,8 +207,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     ),
   );
   const seconds = (performance.now() - t0) / 1000;
-  const lat = Float64Array.from(st.latencies).sort();
-  const r2 = (x: number) => Math.round(x * 100) / 100;
   return {
     sessions: o.sessions,
     sent: o.messages,
@@ -221,12 +214,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     failed: o.messages - st.accepted,
     seconds: r2(seconds),
     msgsPerSec: Math.round(st.accepted / seconds),
-    latencyMs: {
-      p50: r2(percentile(lat, 50)),
-      p90: r2(percentile(lat, 90)),
-      p99: r2(percentile(lat, 99)),
-      max: r2(lat.length ? lat[lat.length - 1]! : 0),
-    },
+    latencyMs: latencySummary(st.latencies),
     errors: st.errors,
   };
 }
@@ -248,17 +236,12 @@ async function cli(argv: string[]): Promise<number> {
       json: { type: "boolean", default: false },
     },
   });
-  const int = (name: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(v)}`);
-    return n;
-  };
   const o: LoadOptions = {
     host: values.host!,
-    port: int("port", values.port, 1),
-    sessions: int("sessions", values.sessions, 1),
-    messages: int("messages", values.messages, 1),
-    size: int("size", values.size, 256),
+    port: intArg("port", values.port, 1),
+    sessions: intArg("sessions", values.sessions, 1),
+    messages: intArg("messages", values.messages, 1),
+    size: intArg("size", values.size, 256),
     from: values.from!,
     to: values.to!,
     helo: values.helo!,

@@ -3,7 +3,7 @@
 // Every server binds 127.0.0.1 on a port we checked is free, and is stopped by PID.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, closeSync, existsSync, chownSync } from "node:fs";
+import { mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, closeSync, existsSync, chownSync, rmSync } from "node:fs";
 import { connect as netConnect, createServer } from "node:net";
 import { processTree } from "./procstat.ts";
 
@@ -62,7 +62,8 @@ export async function freePort(): Promise<number> {
   throw new Error("no free loopback port found");
 }
 
-async function waitListening(port: number, what: string, child?: ChildProcess, ms = 20000): Promise<void> {
+/** Wait until something listens on 127.0.0.1:port; throws when `child` exits first or after `ms`. */
+export async function waitListening(port: number, what: string, child?: ChildProcess, ms = 20000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (listeningPorts().has(port)) return;
@@ -72,12 +73,18 @@ async function waitListening(port: number, what: string, child?: ChildProcess, m
   throw new Error(`${what} is not listening on 127.0.0.1:${port} after ${ms} ms`);
 }
 
-async function waitFree(port: number, what: string, ms = 20000): Promise<void> {
+/** Wait until nothing listens on the port any more: false when it still does after `ms`. */
+export async function waitFree(port: number, ms = 20000): Promise<boolean> {
   const end = Date.now() + ms;
   while (listeningPorts().has(port)) {
-    if (Date.now() > end) throw new Error(`port ${port} still in use after stopping ${what}`);
+    if (Date.now() > end) return false;
     await sleep(25);
   }
+  return true;
+}
+
+async function mustFree(port: number, what: string): Promise<void> {
+  if (!(await waitFree(port))) throw new Error(`port ${port} still in use after stopping ${what}`);
 }
 
 function alive(pid: number): boolean {
@@ -89,7 +96,8 @@ function alive(pid: number): boolean {
   }
 }
 
-async function stopChild(child: ChildProcess, what: string, graceMs = 40000): Promise<void> {
+/** SIGTERM, SIGKILL after `graceMs`; resolves once the child has exited. */
+export async function stopChild(child: ChildProcess, what: string, graceMs = 40000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   child.kill("SIGTERM");
@@ -99,6 +107,23 @@ async function stopChild(child: ChildProcess, what: string, graceMs = 40000): Pr
   }, graceMs);
   await exited;
   clearTimeout(t);
+}
+
+/**
+ * On SIGINT/SIGTERM: stop the server under test (`take()` hands it over, or null), remove
+ * the bench's temporary directory `root`, exit 130.
+ */
+export function cleanupOnSignal(root: string, take: () => { name: string; stop(): Promise<void> } | null): void {
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      const srv = take();
+      process.stderr.write(`bench: ${sig}: stopping ${srv?.name ?? "nothing"} and cleaning up\n`);
+      void (srv ? srv.stop() : Promise.resolve()).finally(() => {
+        rmSync(root, { recursive: true, force: true });
+        process.exit(130);
+      });
+    });
+  }
 }
 
 /** Run a command to completion (async), collecting stdout/stderr. */
@@ -207,7 +232,7 @@ export async function startTern(o: TernOptions): Promise<Server> {
     },
     stop: async () => {
       await stopChild(child, name);
-      await waitFree(port, name);
+      await mustFree(port, name);
     },
   };
 }
@@ -229,7 +254,7 @@ export async function startSink(dir: string): Promise<Server> {
     mainPid: child.pid!,
     stop: async () => {
       await stopChild(child, "smtp-sink");
-      await waitFree(port, "smtp-sink");
+      await mustFree(port, "smtp-sink");
     },
   };
 }
@@ -343,7 +368,7 @@ export async function startPostfix(dir: string, inFlowDelay: string): Promise<Se
         process.stderr.write(`bench: postfix master ${master} still alive: SIGKILL\n`);
         process.kill(master, "SIGKILL");
       }
-      await waitFree(port, name);
+      await mustFree(port, name);
     },
   };
 }

@@ -18,7 +18,7 @@ import type { Owner, SegmentLog } from "./log.ts";
 import { checkId, T_BATCH } from "./record.ts";
 import type { RecoveredMessage } from "./recovery.ts";
 import { RenderedBatch } from "./rendered.ts";
-import type { BatchEnvelope, BatchMessage, Envelope, Recipient, RenderedMessageInput } from "./types.ts";
+import type { BatchEnvelope, BatchMessage, Envelope, Recipient, BatchMember } from "./types.ts";
 
 /** rcptTo: one recipient with only an address as the address string (packs in half the time) */
 export type Member = [id: string, rcptTo: string | Recipient[], size: number, extents: number[], smtputf8: 0 | 1];
@@ -80,7 +80,7 @@ export function appendBatch(log: SegmentLog, owner: Owner, batchId: string, enve
 /** a rendered batch: the payload (one piece) and the BATCH record naming its kind; the members as recorded. Throws. */
 export function appendRendered(
   log: SegmentLog, owner: Owner, batchId: string, envelope: BatchEnvelope, kind: string, payload: Uint8Array,
-  msgs: RenderedMessageInput[], committedAt: number,
+  msgs: BatchMember[], committedAt: number,
 ): { members: Member[]; payload: number[] } {
   const at = log.appendPiece(owner, batchId, payload);
   const extents = [log.lastSeg!.seq, at, log.pieceLen];

@@ -65,11 +65,16 @@ export class Renderers {
     private readonly readPayload: (b: RenderedBatch) => Uint8Array,
   ) {}
 
+  /** is there a renderer for this kind? */
+  has(kind: string): boolean {
+    return Object.hasOwn(this.kinds, kind);
+  }
+
   /** the message's body as pieces; its size recorded */
   pieces(m: RenderedMessage): Pieces {
     if (m === this.last) return this.lastParts;
     const b = m.batch;
-    const r = this.kinds[b.kind];
+    const r = this.has(b.kind) ? this.kinds[b.kind] : undefined;
     if (r === undefined) throw new SpoolError(`cannot render message ${m.id}: no renderer for ${b.kind}`);
     let parts: Pieces;
     try {

@@ -10,10 +10,10 @@ import { Buffer } from "node:buffer";
 import { pack } from "msgpackr";
 import { nodeSpoolFs, type SpoolFs } from "../runtime/fs.ts";
 import {
-  type BatchEnvelope, type BatchMessage, type BatchRenderer, type Envelope, type QueuedMessage, type RenderedMessageInput,
+  type BatchEnvelope, type BatchMessage, type BatchRenderer, type Envelope, type QueuedMessage, type BatchMember,
   type Spool, SpoolError, type SpoolWriter,
 } from "./types.ts";
-import { appendBatch, appendRendered, type Member, NO_EXTENTS, seqsOf } from "./batch.ts";
+import { appendBatch, appendRendered, type Member, memberEnvelope, NO_EXTENTS, seqsOf } from "./batch.ts";
 import { payloadReader, RenderedBatch, RenderedMessage, Renderers } from "./rendered.ts";
 import { type Entry, restore } from "./restore.ts";
 import { newQueueId } from "./id.ts";
@@ -104,12 +104,9 @@ export class SegmentSpool implements Spool {
       onFailure: (seg, limit, err) => this.onFailure(seg, limit, err),
     });
     this.gc = new GroupCommit(this.log);
-    const kinds = opts.renderers ?? {};
-    this.renderers = new Map(Object.entries(kinds));
-    this.render = new Renderers(kinds, payloadReader(this.fs, this.log.set));
+    this.render = new Renderers(opts.renderers ?? {}, payloadReader(this.fs, this.log.set));
   }
 
-  private readonly renderers: Map<string, BatchRenderer>;
   private readonly render: Renderers;
   private readonly measure = (m: RenderedMessage): number => this.render.size(m);
 
@@ -147,15 +144,15 @@ export class SegmentSpool implements Spool {
   }
 
   /** Commit a batch rendered when read (rendered.ts): one payload, one BATCH record. */
-  commitRendered(envelope: BatchEnvelope, kind: string, payload: Uint8Array, msgs: RenderedMessageInput[]): Promise<QueuedMessage[]> {
-    if (!this.renderers.has(kind)) return Promise.reject(new SpoolError(`no renderer for ${kind}: the messages could not be read back`));
+  commitRendered(envelope: BatchEnvelope, kind: string, payload: Uint8Array, msgs: BatchMember[]): Promise<QueuedMessage[]> {
+    if (!this.render.has(kind)) return Promise.reject(new SpoolError(`no renderer for ${kind}: the messages could not be read back`));
     return this.commitUnit(envelope, msgs, (w, at) => {
       const r = appendRendered(this.log, w, w.id, envelope, kind, payload, msgs, at);
       return { members: r.members, rendered: new RenderedBatch(w.id, kind, r.payload, msgs.length) };
     });
   }
 
-  private commitUnit(envelope: BatchEnvelope, msgs: RenderedMessageInput[], append: (w: Writer, committedAt: number) => Appended): Promise<QueuedMessage[]> {
+  private commitUnit(envelope: BatchEnvelope, msgs: BatchMember[], append: (w: Writer, committedAt: number) => Appended): Promise<QueuedMessage[]> {
     if (!this.opened) return Promise.reject(new SpoolError("spool is not open"));
     if (this.closed) return Promise.reject(new SpoolError("spool is closed"));
     if (msgs.length === 0) return Promise.resolve([]);
@@ -185,7 +182,7 @@ export class SegmentSpool implements Spool {
   }
 
   /** the synced members of a batch become entries (each referencing its segments); the batch's own references go */
-  private adoptBatch(w: Writer, envelope: BatchEnvelope, msgs: RenderedMessageInput[], done: Appended, recordSeq: number, committedAt: number): QueuedMessage[] {
+  private adoptBatch(w: Writer, envelope: BatchEnvelope, msgs: BatchMember[], done: Appended, recordSeq: number, committedAt: number): QueuedMessage[] {
     const set = this.log.set;
     const recordSeg = set.get(recordSeq)!;
     const { members, rendered } = done;
@@ -195,9 +192,7 @@ export class SegmentSpool implements Spool {
       const seqs = seqsOf(rendered ? rendered.payload : m[3], recordSeq);
       const segs = seqs.length === 1 ? [recordSeg] : seqs.map((q) => set.get(q)!);
       for (const s of segs) s.refs++;
-      const src = msgs[i]!;
-      const env: Envelope = { ...envelope, rcptTo: src.rcptTo };
-      if (src.smtputf8) env.smtputf8 = true;
+      const env = memberEnvelope(envelope, msgs[i]!.rcptTo, msgs[i]!.smtputf8 === true);
       const msg: QueuedMessage = rendered
         ? new RenderedMessage(m[0], env, committedAt, rendered, i, this.measure)
         : { id: m[0], envelope: env, size: m[2], committedAt };

@@ -40,25 +40,21 @@ export interface Envelope {
 /** what the messages of a batch share */
 export type BatchEnvelope = Omit<Envelope, "rcptTo" | "smtputf8">;
 
-/** One message of Spool.commitBatch. */
-export interface BatchMessage {
+/** One message of a batch (Spool.commitRendered: its body comes from the batch's renderer). */
+export interface BatchMember {
   /** its queue id, from newQueueId() (the caller needs it for the Received field) */
   id: string;
   rcptTo: Recipient[];
   smtputf8?: boolean;
+}
+
+/** One message of Spool.commitBatch. */
+export interface BatchMessage extends BatchMember {
   /**
    * the body in pieces: strings are written UTF-8 encoded; a Uint8Array given (the same
    * object) for several messages of the batch is stored once
    */
   parts: (string | Uint8Array)[];
-}
-
-/** One message of Spool.commitRendered: its body comes from the batch's renderer. */
-export interface RenderedMessageInput {
-  /** its queue id, from newQueueId() */
-  id: string;
-  rcptTo: Recipient[];
-  smtputf8?: boolean;
 }
 
 /**
@@ -118,7 +114,7 @@ export interface Spool {
    * Commit a batch stored as one payload whose messages are rendered when read, by the
    * renderer registered for `kind` (see rendered.ts). All or nothing, like commitBatch.
    */
-  commitRendered(envelope: BatchEnvelope, kind: string, payload: Uint8Array, messages: RenderedMessageInput[]): Promise<QueuedMessage[]>;
+  commitRendered(envelope: BatchEnvelope, kind: string, payload: Uint8Array, messages: BatchMember[]): Promise<QueuedMessage[]>;
   list(): QueuedMessage[];
   /** number of committed messages (without copying the list) */
   readonly count: number;
