@@ -1,4 +1,5 @@
-// Transport on Bun.listen (the fastest server socket on Bun). Importable anywhere:
+// Transport on Bun.listen (the fastest server socket on Bun), and the connection class
+// BunConn that the Bun.connect dialer (bun-dialer.ts) uses too. Importable anywhere:
 // `Bun` is only touched when listen() is called.
 //
 // Bun quirks handled here:
@@ -6,11 +7,10 @@
 //   unwritten tail is queued here and sent on `drain`, strictly in order.
 // - after socket.upgradeTLS() the plaintext socket's handlers keep firing (with
 //   ciphertext): every handler checks the per-connection stage before acting.
-import type { ClientTlsOptions, Conn, ConnHandler, Dialer, DialOptions, Listener, ListenOptions, TlsInfo, TlsOptions, Transport } from "./types.ts";
-import { nodeDialer } from "./node-net.ts";
+import type { ClientTlsOptions, Conn, ConnHandler, Listener, ListenOptions, TlsInfo, TlsOptions, Transport } from "./types.ts";
 
 // Minimal structural view of Bun's Socket, so this file type-checks without Bun.
-interface BunSocket {
+export interface BunSocket {
   data: BunConn;
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -33,7 +33,7 @@ interface BunClientTls {
   ca?: string;
 }
 
-interface Handlers {
+export interface Handlers {
   open?(s: BunSocket): void;
   data(s: BunSocket, chunk: Uint8Array): void;
   drain(s: BunSocket): void;
@@ -45,8 +45,8 @@ interface Handlers {
 }
 
 const PLAIN = 0; // plaintext socket is the live one
-const UPGRADING = 1; // startTls called: plaintext handlers are ignored from now on
-const TLS = 2; // TLS established (implicit or by startTls)
+export const UPGRADING = 1; // startTls called: plaintext handlers are ignored from now on
+export const TLS = 2; // TLS established (implicit or by startTls)
 
 export class BunConn implements Conn {
   sock: BunSocket;
@@ -348,96 +348,8 @@ export const bunTransport: Transport = {
   },
 };
 
-
-function clientTls(o: ClientTlsOptions, host: string | undefined): BunClientTls {
+/** Bun.connect / upgradeTLS client options: SNI for names only, verification as asked */
+export function clientTls(o: ClientTlsOptions, host: string | undefined): BunClientTls {
   const name = o.servername ?? (host && !/^[\d.]+$|:/.test(host) ? host : undefined); // SNI: names only
   return { serverName: name, rejectUnauthorized: !!o.verify, ...(o.ca ? { ca: o.ca } : {}) };
 }
-
-/**
- * Outbound connections on Bun.connect (Bun's own sockets: writes go straight to the
- * kernel, no node:net stream in between). Binding a local address is left to
- * nodeDialer (Bun.connect has no such option).
- */
-export const bunDialer: Dialer = {
-  connect(o: DialOptions, h: ConnHandler): Promise<Conn> {
-    // deno-lint-ignore no-explicit-any
-    const B = (globalThis as any).Bun;
-    if (!B) return Promise.reject(new Error("bunDialer needs the Bun runtime"));
-    if (o.localAddress) return nodeDialer.connect(o, h);
-    return new Promise<Conn>((resolve, reject) => {
-      let settled = false;
-      let sock: BunSocket | undefined;
-      const timer = o.timeoutMs
-        ? setTimeout(() => fail(new Error(`connect to ${o.host}:${o.port} timed out after ${o.timeoutMs} ms`)), o.timeoutMs)
-        : undefined;
-      function fail(e: Error): void {
-        if (settled) return;
-        settled = true;
-        if (timer) clearTimeout(timer);
-        sock?.terminate();
-        reject(e);
-      }
-      function ready(c: BunConn): void {
-        if (settled) return;
-        settled = true;
-        if (timer) clearTimeout(timer);
-        h.open(c);
-        resolve(c);
-      }
-      const handlers: Handlers = {
-        open(s) {
-          sock = s;
-          const c = new BunConn(s, h, false);
-          c.dialHost = o.host;
-          s.data = c;
-          s.setNoDelay?.(true);
-          if (o.tls) c.stage = UPGRADING; // implicit TLS: wait for the handshake
-          else ready(c);
-        },
-        handshake(s, ok, err) {
-          const c = s.data;
-          if (!o.tls || !c) return;
-          if (!ok || (o.tls.verify && err)) return fail(err ?? new Error("TLS handshake failed"));
-          c.stage = TLS;
-          ready(c);
-        },
-        data(s, chunk) {
-          const c = s.data;
-          if (c && settled && c.stage !== UPGRADING && !c.viaUpgrade && !c.closed) h.data(c, chunk);
-        },
-        drain(s) {
-          const c = s.data;
-          if (c && !c.viaUpgrade) c.onDrain();
-        },
-        error(s, e) {
-          const c = s.data;
-          if (c && !c.err) c.err = e;
-          if (!settled) fail(e);
-        },
-        close(s, e) {
-          const c = s.data;
-          if (!settled) return fail(e ?? new Error(`connection to ${o.host}:${o.port} closed`));
-          if (c && !c.viaUpgrade) c.finish(e);
-        },
-        connectError(_s, e) {
-          fail(e);
-        },
-      };
-      try {
-        B.connect({
-          hostname: o.host,
-          port: o.port,
-          tls: o.tls ? clientTls(o.tls, o.host) : undefined,
-          socket: handlers,
-        }).catch((e: Error) => fail(e));
-      } catch (e) {
-        fail(e as Error);
-      }
-    });
-  },
-  startTlsClient(conn: Conn, o: ClientTlsOptions): Promise<void> {
-    if (!(conn instanceof BunConn)) return nodeDialer.startTlsClient(conn, o);
-    return conn.startTlsClient(o, conn.dialHost);
-  },
-};

@@ -1,11 +1,13 @@
 // Runtime detection and the default network layer for the current runtime.
-// bun-net.ts never touches `Bun` at import time, so importing it on Deno is safe.
-import { bunDialer, bunTransport } from "./bun-net.ts";
+// bun-net.ts and bun-dialer.ts never touch `Bun` at import time: importing them on Deno is safe.
+import { bunTransport } from "./bun-net.ts";
+import { bunDialer } from "./bun-dialer.ts";
 import { nodeDialer, nodeTransport } from "./node-net.ts";
 import type { Dialer, Transport } from "./types.ts";
 
 export type { Conn, ConnHandler, Dialer, Listener, TlsOptions, Transport } from "./types.ts";
-export { bunDialer, bunTransport } from "./bun-net.ts";
+export { bunTransport } from "./bun-net.ts";
+export { bunDialer } from "./bun-dialer.ts";
 export { nodeDialer, nodeTransport } from "./node-net.ts";
 
 export function runtimeName(): "bun" | "deno" | "node" {
